@@ -1,0 +1,16 @@
+import { defineNode } from './define.ts';
+
+export default defineNode({
+  type: 'Text',
+  displayName: 'Text',
+  category: 'utils/primitives',
+  description: 'Multi-line text to wire into any STRING input (prompts, keyframe lists, file prefixes).',
+  version: 1,
+  inputs: {
+    required: {
+      text: { type: 'STRING', default: '', multiline: true },
+    },
+  },
+  outputs: [{ type: 'STRING', name: 'STRING' }],
+  execute: ({ text }) => ({ outputs: [text] }),
+});

@@ -1,0 +1,44 @@
+// A real ExecuteContext for calling a node's execute directly in tests, with temp folders.
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ExecuteContext, Folders, ProgressDetail } from '../../nodes/define.ts';
+
+export interface TestContext extends ExecuteContext {
+  progressCalls: { value: number; max: number; detail?: ProgressDetail }[];
+  warnings: string[];
+  abort(): void;
+}
+
+export function makeFolders(root = mkdtempSync(path.join(tmpdir(), 'limelight-test-'))): Folders {
+  const folders = {
+    input: path.join(root, 'input'),
+    output: path.join(root, 'output'),
+    temp: path.join(root, 'temp'),
+    models: path.join(root, 'models'),
+  };
+  for (const dir of Object.values(folders)) mkdirSync(dir, { recursive: true });
+  return folders;
+}
+
+export function makeContext(overrides: Partial<ExecuteContext> = {}): TestContext {
+  const controller = new AbortController();
+  const progressCalls: TestContext['progressCalls'] = [];
+  const warnings: string[] = [];
+  return {
+    nodeId: '1',
+    promptId: 'test-prompt',
+    folders: makeFolders(),
+    signal: controller.signal,
+    log: { info: () => {}, warn: (message) => warnings.push(message) },
+    progress(value, max, detail) {
+      progressCalls.push({ value, max, detail });
+      controller.signal.throwIfAborted();
+    },
+    extraData: {},
+    progressCalls,
+    warnings,
+    abort: () => controller.abort(),
+    ...overrides,
+  };
+}

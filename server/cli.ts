@@ -1,0 +1,240 @@
+// The `limelight` command: run, validate and list nodes, headless.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ALL_NODES } from '../nodes/index.ts';
+import { NodeRegistry } from '../nodes/registry.ts';
+import { expandGlob } from './cli/glob.ts';
+import { GraphFileError, loadGraphFile, type LoadedGraph } from './cli/load-graph.ts';
+import { applyOverride, OverrideError, parseAssignment } from './cli/overrides.ts';
+import { ProgressPrinter } from './cli/progress.ts';
+import { resolveSettings, type Settings } from './config.ts';
+import { Engine, type RunResult } from './engine/engine.ts';
+import type { Prompt } from './engine/prompt.ts';
+import type { NodeErrors } from './engine/validate.ts';
+
+export const EXIT = { OK: 0, USAGE: 64, INVALID: 2, FAILED: 3, INTERRUPTED: 130 } as const;
+
+const USAGE = `Usage: limelight <command> [options]
+
+Commands:
+  run <workflow-or-prompt.json>   run a workflow headless and print where the outputs went
+      --set <node>.<input>=<value>  change an input (node by id, title or type); repeatable
+      --each <node>.<input>=<glob>  run once per file in the input folder matching the glob
+      --output DIR                  where outputs are written (default ./output)
+  validate <file>                 check a workflow or prompt and print its node errors
+  nodes [type]                    list the node types and their inputs
+
+Folders: --input DIR --output DIR --temp DIR --models DIR --cache-dir DIR
+         (or LIMELIGHT_INPUT, LIMELIGHT_OUTPUT, LIMELIGHT_TEMP, LIMELIGHT_MODELS, LIMELIGHT_CACHE)
+Caches:  --memory-cache-mb N (default 4096)  --disk-cache-mb N (default 10240)
+
+Exit codes: 0 done, 2 invalid workflow, 3 a node failed, 130 interrupted, 64 bad command line.`;
+
+interface Io {
+  out: (text: string) => void;
+  err: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+}
+
+const registry = new NodeRegistry(ALL_NODES);
+
+function createEngine(settings: Settings): Engine {
+  for (const dir of Object.values(settings.folders)) mkdirSync(dir, { recursive: true });
+  return new Engine({
+    registry,
+    folders: settings.folders,
+    memoryBudgetBytes: settings.memoryCacheBytes,
+    disk: { dir: path.join(settings.cacheDir, 'nodes'), capBytes: settings.diskCacheBytes },
+    log: { info: () => {}, warn: (m) => process.stderr.write(`warning: ${m}\n`) },
+  });
+}
+
+export function formatNodeErrors(nodeErrors: NodeErrors, prompt: Prompt): string {
+  const lines: string[] = [];
+  for (const [id, entry] of Object.entries(nodeErrors)) {
+    const title = prompt[id]?._meta?.title ?? entry.class_type;
+    lines.push(`node ${id} (${title}):`);
+    for (const e of entry.errors) lines.push(`  - ${e.details || e.message} [${e.type}]`);
+  }
+  return lines.join('\n');
+}
+
+function outputPaths(result: RunResult, settings: Settings): string[] {
+  const files: string[] = [];
+  for (const ui of Object.values(result.outputs)) {
+    for (const value of Object.values(ui)) {
+      if (!Array.isArray(value)) continue;
+      for (const ref of value) {
+        if (ref && typeof ref === 'object' && 'filename' in ref) {
+          const { filename, subfolder = '', type = 'output' } = ref as { filename: string; subfolder?: string; type?: keyof Settings['folders'] };
+          files.push(path.join(settings.folders[type] ?? settings.folders.output, subfolder, filename));
+        }
+      }
+    }
+  }
+  return files;
+}
+
+async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, io: Io, signal: AbortSignal, label: string): Promise<number> {
+  const validation = engine.validate(graph.prompt);
+  if (!validation.ok) {
+    io.out(`${label}invalid workflow: ${validation.error.details}`);
+    io.out(formatNodeErrors(validation.node_errors, graph.prompt));
+    return EXIT.INVALID;
+  }
+  const titles = new Map(Object.entries(graph.prompt).map(([id, n]) => [id, n._meta?.title ?? n.class_type]));
+  const printer = new ProgressPrinter(titles, validation.nodes.size, io.err);
+  const result = await engine.run(graph.prompt, {
+    promptId: `cli-${Date.now()}`,
+    signal,
+    onEvent: (event) => printer.handle(event),
+    extraData: { prompt: graph.prompt, workflow: graph.workflow },
+  });
+  if (result.status === 'interrupted') return EXIT.INTERRUPTED;
+  if (result.status === 'error') return EXIT.FAILED;
+  io.out(`${label}done: ${result.executed.length} node(s) ran, ${result.cached.length} reused from cache`);
+  for (const [id, ui] of Object.entries(result.outputs)) {
+    const texts = (ui as { text?: unknown[] }).text;
+    if (Array.isArray(texts)) for (const text of texts) io.out(`${titles.get(id)}: ${String(text).trim()}`);
+  }
+  for (const file of outputPaths(result, settings)) io.out(`output: ${file}`);
+  return EXIT.OK;
+}
+
+async function commandRun(files: string[], options: Record<string, unknown>, settings: Settings, io: Io): Promise<number> {
+  if (files.length !== 1) throw new OverrideError('run takes one workflow or prompt file');
+  const engine = createEngine(settings);
+  const objectInfo = registry.objectInfo(engine.env);
+  const loaded = await loadGraphFile(files[0], objectInfo);
+  for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
+  let prompt = loaded.prompt;
+  for (const assignment of (options.set as string[] | undefined) ?? []) prompt = applyOverride(prompt, assignment);
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const each = options.each as string | undefined;
+    if (!each) return await runOnce(engine, { ...loaded, prompt }, settings, io, controller.signal, '');
+    const { node, input, value } = parseAssignment(each);
+    const matches = await expandGlob(settings.folders.input, String(value));
+    if (matches.length === 0) throw new OverrideError(`--each ${each}: no file in ${settings.folders.input} matches "${value}"`);
+    let worst: number = EXIT.OK;
+    for (const [index, file] of matches.entries()) {
+      if (controller.signal.aborted) return EXIT.INTERRUPTED;
+      const single = applyOverride(prompt, `${node}.${input}=${JSON.stringify(file)}`);
+      const code = await runOnce(engine, { ...loaded, prompt: single }, settings, io, controller.signal, `[${index + 1}/${matches.length} ${file}] `);
+      if (code === EXIT.INTERRUPTED) return code;
+      worst = Math.max(worst, code);
+    }
+    return worst;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+async function commandValidate(files: string[], settings: Settings, io: Io): Promise<number> {
+  if (files.length !== 1) throw new OverrideError('validate takes one workflow or prompt file');
+  const engine = createEngine(settings);
+  const loaded = await loadGraphFile(files[0], registry.objectInfo(engine.env));
+  for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
+  const validation = engine.validate(loaded.prompt);
+  if (validation.ok) {
+    io.out(`valid: ${validation.nodes.size} node(s) would run for ${validation.outputs.length} output(s)`);
+    return EXIT.OK;
+  }
+  io.out(`invalid: ${validation.error.details}`);
+  const details = formatNodeErrors(validation.node_errors, loaded.prompt);
+  if (details) io.out(details);
+  return EXIT.INVALID;
+}
+
+function commandNodes(filter: string | undefined, settings: Settings, io: Io): number {
+  const info = registry.objectInfo({ folders: settings.folders });
+  const types = Object.keys(info).filter((t) => !filter || t.toLowerCase() === filter.toLowerCase());
+  if (types.length === 0) {
+    io.out(`no node type "${filter}"; known: ${Object.keys(info).join(', ')}`);
+    return EXIT.USAGE;
+  }
+  for (const type of types.sort()) {
+    const node = info[type];
+    io.out(`${type}  (${node.display_name}, ${node.category}${node.output_node ? ', output' : ''})`);
+    io.out(`    ${node.description}`);
+    for (const [group, inputs] of [['required', node.input.required], ['optional', node.input.optional]] as const) {
+      for (const [name, [kind, opts]] of Object.entries(inputs)) {
+        const type = Array.isArray(kind) ? `one of ${kind.slice(0, 8).join(' | ')}${kind.length > 8 ? ' | …' : ''}` : kind;
+        const range = opts.min !== undefined || opts.max !== undefined ? ` [${opts.min ?? ''}..${opts.max ?? ''}]` : '';
+        const fallback = opts.default !== undefined ? ` = ${JSON.stringify(opts.default)}` : '';
+        io.out(`    ${group === 'optional' ? '(optional) ' : ''}${name}: ${type}${range}${fallback}`);
+      }
+    }
+    if (node.output.length > 0) io.out(`    → ${node.output.map((t, i) => `${node.output_name[i]}: ${t}`).join(', ')}`);
+  }
+  return EXIT.OK;
+}
+
+export async function main(argv: string[], io: Io = { out: (t) => console.log(t), err: process.stderr }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        set: { type: 'string', multiple: true },
+        each: { type: 'string' },
+        input: { type: 'string' },
+        output: { type: 'string' },
+        temp: { type: 'string' },
+        models: { type: 'string' },
+        'cache-dir': { type: 'string' },
+        'memory-cache-mb': { type: 'string' },
+        'disk-cache-mb': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    io.out(`${(error as Error).message}\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    io.out(USAGE);
+    return values.help ? EXIT.OK : EXIT.USAGE;
+  }
+  try {
+    const settings = resolveSettings({
+      input: values.input,
+      output: values.output,
+      temp: values.temp,
+      models: values.models,
+      cacheDir: values['cache-dir'],
+      memoryCacheMb: values['memory-cache-mb'] === undefined ? undefined : Number(values['memory-cache-mb']),
+      diskCacheMb: values['disk-cache-mb'] === undefined ? undefined : Number(values['disk-cache-mb']),
+    });
+    switch (command) {
+      case 'run':
+        return await commandRun(rest, values, settings, io);
+      case 'validate':
+        return await commandValidate(rest, settings, io);
+      case 'nodes':
+        return commandNodes(rest[0], settings, io);
+      case 'serve':
+        io.out('The HTTP server and the editor are not part of this build yet; use `limelight run <workflow.json>` to run a workflow headless.');
+        return EXIT.USAGE;
+      default:
+        io.out(`unknown command "${command}"\n\n${USAGE}`);
+        return EXIT.USAGE;
+    }
+  } catch (error) {
+    if (error instanceof OverrideError) {
+      io.out(error.message);
+      return EXIT.USAGE;
+    }
+    if (error instanceof GraphFileError) {
+      io.out(error.message);
+      return EXIT.INVALID;
+    }
+    throw error;
+  }
+}

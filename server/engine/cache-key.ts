@@ -1,0 +1,30 @@
+// Cache keys: SHA-256 over a node's type, version, literal inputs (canonical JSON), file fingerprint and
+// its ancestors' keys — structural, so a change upstream invalidates exactly what depends on it.
+import { createHash } from 'node:crypto';
+import type { Link } from './prompt.ts';
+
+/** JSON with object keys sorted, so equal values always give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+export interface KeyParts {
+  type: string;
+  version: number;
+  literals: Record<string, unknown>;
+  fingerprint?: string;
+  /** For each linked input: the source node's key and the output slot. */
+  links: Record<string, Link>;
+}
+
+export function nodeCacheKey(parts: KeyParts, keyOf: (nodeId: string) => string): string {
+  const links = Object.fromEntries(Object.entries(parts.links).map(([name, [source, slot]]) => [name, [keyOf(source), slot]]));
+  const text = canonicalJson({ t: parts.type, v: parts.version, l: parts.literals, f: parts.fingerprint ?? null, a: links });
+  return createHash('sha256').update(text).digest('hex');
+}

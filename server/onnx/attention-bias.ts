@@ -1,0 +1,148 @@
+// The cross-attention bias: B[q,k] = T[k] · ln(max(1 − w·(1 − m_q), 1e-4)).
+// A per-pixel bias that is the same for every token would cancel in the softmax, so the mask acts on the
+// prompt's tokens relative to token 0 (BOS, T[0] = 0): black pixels scale the prompt tokens' attention
+// by (1 − w) and the softmax renormalises onto BOS; white pixels are unchanged at any weight.
+import { TensorProto_DataType } from 'onnx-buf';
+import { toHalfArray } from '../runtime/float16.ts';
+import type { BiasInput } from './cross-attention-patch.ts';
+
+const FLOOR = 1e-4;
+
+/** A layer's grid side: stride-2 convolutions with padding round up. */
+export function gridSize(latentSide: number, divisor: number): number {
+  return Math.max(1, Math.ceil(latentSide / divisor));
+}
+
+/** One injection: a mask at any resolution (white = 1 = attend), its weight and token gate. */
+export interface Injection {
+  mask: Float32Array;
+  maskWidth: number;
+  maskHeight: number;
+  weight: number;
+  /** Per token: 0 = untouched (BOS, or words not targeted), 1 = masked. */
+  gate: Float32Array;
+}
+
+/** Averages a grid down (or resamples it) by exact area coverage, separably. */
+export function areaResample(source: Float32Array, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
+  const horizontal = resampleAxis(source, width, height, outWidth, true);
+  return resampleAxis(horizontal, outWidth, height, outHeight, false);
+}
+
+function resampleAxis(source: Float32Array, width: number, height: number, out: number, alongX: boolean): Float32Array {
+  const inLength = alongX ? width : height;
+  const lines = alongX ? height : width;
+  const result = new Float32Array(alongX ? out * height : width * out);
+  const scale = inLength / out;
+  for (let o = 0; o < out; o++) {
+    const start = o * scale;
+    const end = start + scale;
+    for (let line = 0; line < lines; line++) {
+      let sum = 0;
+      for (let i = Math.floor(start); i < Math.min(Math.ceil(end), inLength); i++) {
+        const coverage = Math.min(end, i + 1) - Math.max(start, i);
+        sum += coverage * (alongX ? source[line * width + i] : source[i * width + line]);
+      }
+      if (alongX) result[line * out + o] = sum / scale;
+      else result[o * width + line] = sum / scale;
+    }
+  }
+  return result;
+}
+
+/** A [1, 2, 1] / 4 blur in both directions (edges clamped): the one feathering of the mask, at latent resolution. */
+export function featherOnce(grid: Float32Array, width: number, height: number): Float32Array {
+  const pass = (input: Float32Array, dx: number, dy: number) => {
+    const out = new Float32Array(input.length);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const at = (xx: number, yy: number) => input[Math.min(height - 1, Math.max(0, yy)) * width + Math.min(width - 1, Math.max(0, xx))];
+        out[y * width + x] = 0.25 * at(x - dx, y - dy) + 0.5 * at(x, y) + 0.25 * at(x + dx, y + dy);
+      }
+    }
+    return out;
+  };
+  return pass(pass(grid, 1, 0), 0, 1);
+}
+
+/** ln(max(1 − w·(1 − m), 1e-4)) for each cell of a mask grid. */
+export function logFactors(maskGrid: Float32Array, weight: number): Float32Array {
+  const out = new Float32Array(maskGrid.length);
+  for (let i = 0; i < maskGrid.length; i++) out[i] = Math.log(Math.max(1 - weight * (1 - maskGrid[i]), FLOOR));
+  return out;
+}
+
+/** Token gate: 0 for BOS, 1 for every other token, or 1 only at the given positions. */
+export function tokenGate(tokens: number, positions?: readonly number[]): Float32Array {
+  const gate = new Float32Array(tokens);
+  if (positions && positions.length > 0) for (const p of positions) gate[p] = p > 0 && p < tokens ? 1 : 0;
+  else gate.fill(1, 1);
+  return gate;
+}
+
+/**
+ * Per-frame biases for every query resolution of a latent grid. Masks are area-averaged to the latent
+ * grid, feathered once, then area-averaged down to each layer's grid.
+ */
+export class FrameBias {
+  private readonly perDivisor = new Map<number, { rows: Float32Array[]; gates: Float32Array[] }>();
+
+  constructor(
+    readonly latentWidth: number,
+    readonly latentHeight: number,
+    injections: readonly Injection[],
+    divisors: readonly number[],
+  ) {
+    const latentMasks = injections.map((inj) =>
+      featherOnce(areaResample(inj.mask, inj.maskWidth, inj.maskHeight, latentWidth, latentHeight), latentWidth, latentHeight),
+    );
+    for (const divisor of new Set(divisors)) {
+      const w = gridSize(latentWidth, divisor);
+      const h = gridSize(latentHeight, divisor);
+      this.perDivisor.set(divisor, {
+        rows: latentMasks.map((m, i) => logFactors(areaResample(m, latentWidth, latentHeight, w, h), injections[i].weight)),
+        gates: injections.map((inj) => inj.gate),
+      });
+    }
+  }
+
+  /** Query length of the layer grid at this divisor. */
+  queries(divisor: number): number {
+    return gridSize(this.latentWidth, divisor) * gridSize(this.latentHeight, divisor);
+  }
+
+  /** Writes the [HW, T] bias (sum over injections) into `out` at `offset`. */
+  writeInto(divisor: number, tokens: number, out: Float32Array, offset: number): void {
+    const entry = this.perDivisor.get(divisor);
+    if (!entry) return;
+    const queries = this.queries(divisor);
+    entry.rows.forEach((row, i) => {
+      const gate = entry.gates[i];
+      for (let q = 0; q < queries; q++) {
+        const factor = row[q];
+        if (factor === 0) continue;
+        const base = offset + q * tokens;
+        for (let k = 0; k < tokens; k++) out[base + k] += factor * gate[k];
+      }
+    });
+  }
+}
+
+/**
+ * The tensor for one bias input over a batch: `frames[i]` is the bias of batch item i, or null for
+ * rows that stay unbiased (the unconditional half under classifier-free guidance).
+ */
+export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)[], tokens: number): { data: Float32Array | Uint16Array; dims: number[]; type: 'float32' | 'float16' } {
+  const sample = frames.find((f) => f !== null);
+  const queries = sample ? sample.queries(input.divisor) : 1;
+  const repeat = input.layout === 'batch-heads' ? (input.heads ?? 1) : 1;
+  const rowSize = queries * tokens;
+  const data = new Float32Array(frames.length * repeat * rowSize);
+  frames.forEach((frame, b) => {
+    if (!frame) return;
+    frame.writeInto(input.divisor, tokens, data, b * repeat * rowSize);
+    for (let h = 1; h < repeat; h++) data.copyWithin((b * repeat + h) * rowSize, b * repeat * rowSize, (b * repeat + 1) * rowSize);
+  });
+  const dims = input.layout === 'batch' ? [frames.length, 1, queries, tokens] : [frames.length * repeat, queries, tokens];
+  return input.elemType === TensorProto_DataType.FLOAT16 ? { data: toHalfArray(data), dims, type: 'float16' } : { data, dims, type: 'float32' };
+}

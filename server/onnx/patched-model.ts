@@ -1,0 +1,100 @@
+// Writes the attention-patched UNet beside the original, where its external weight files resolve by
+// the same relative names (nothing is copied), cached by the source's content hash and the surgery
+// version. A read-only model folder gets the patched graph in the cache folder instead, with links to
+// the weight files.
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import type { CrossAttentionLayer } from './cross-attention-find.ts';
+import { patchCrossAttention, SURGERY_VERSION, type BiasInput } from './cross-attention-patch.ts';
+
+export interface PatchedModel {
+  path: string;
+  layers: CrossAttentionLayer[];
+  biasInputs: BiasInput[];
+}
+
+const hashes = new Map<string, { size: number; mtimeMs: number; hash: string }>();
+
+/** SHA-256 of a file, remembered by path, size and modification time so large files are hashed once. */
+export async function fileHash(file: string): Promise<string> {
+  const info = await stat(file);
+  const known = hashes.get(file);
+  if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.hash;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const digest = hash.digest('hex');
+  hashes.set(file, { size: info.size, mtimeMs: info.mtimeMs, hash: digest });
+  return digest;
+}
+
+function externalLocations(model: ModelProto): string[] {
+  const locations = new Set<string>();
+  for (const tensor of model.graph?.initializer ?? []) {
+    const location = tensor.externalData.find((e) => e.key === 'location')?.value;
+    if (location) locations.add(location);
+  }
+  return [...locations];
+}
+
+async function readSidecar(file: string): Promise<PatchedModel | null> {
+  try {
+    const data = JSON.parse(await readFile(`${file}.json`, 'utf8')) as Omit<PatchedModel, 'path'>;
+    await stat(file);
+    return { path: file, layers: data.layers, biasInputs: data.biasInputs };
+  } catch {
+    return null;
+  }
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array | string): Promise<void> {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, file);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+function isPermissionError(error: unknown): boolean {
+  return ['EACCES', 'EPERM', 'EROFS'].includes((error as NodeJS.ErrnoException).code ?? '');
+}
+
+/** The patched model for `source` (a UNet .onnx), building it on first use. */
+export async function ensurePatchedModel(source: string, fallbackDir: string): Promise<PatchedModel> {
+  const hash = (await fileHash(source)).slice(0, 16);
+  const name = `${path.basename(source, '.onnx')}.limelight-attention-v${SURGERY_VERSION}-${hash}.onnx`;
+  const beside = path.join(path.dirname(source), name);
+  const elsewhere = path.join(fallbackDir, hash, name);
+  for (const candidate of [beside, elsewhere]) {
+    const existing = await readSidecar(candidate);
+    if (existing) return existing;
+  }
+
+  const model = fromBinary(ModelProtoSchema, await readFile(source));
+  const { layers, biasInputs } = patchCrossAttention(model);
+  const bytes = toBinary(ModelProtoSchema, model);
+  const sidecar = JSON.stringify({ source: path.resolve(source), layers, biasInputs }, null, 1);
+  try {
+    await writeAtomically(beside, bytes);
+    await writeAtomically(`${beside}.json`, sidecar);
+    return { path: beside, layers, biasInputs };
+  } catch (error) {
+    if (!isPermissionError(error)) throw error;
+  }
+  await mkdir(path.dirname(elsewhere), { recursive: true });
+  for (const location of externalLocations(model)) {
+    const link = path.join(path.dirname(elsewhere), location);
+    await mkdir(path.dirname(link), { recursive: true });
+    await symlink(path.resolve(path.dirname(source), location), link).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+  }
+  await writeAtomically(elsewhere, bytes);
+  await writeAtomically(`${elsewhere}.json`, sidecar);
+  return { path: elsewhere, layers, biasInputs };
+}

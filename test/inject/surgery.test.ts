@@ -1,0 +1,208 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ModelProtoSchema, TensorProto_DataType } from 'onnx-buf';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { biasTensor, FrameBias, tokenGate } from '../../server/onnx/attention-bias.ts';
+import type { AttentionShape } from '../../server/onnx/cross-attention-find.ts';
+import { NoCrossAttentionError, patchCrossAttention, type BiasInput } from '../../server/onnx/cross-attention-patch.ts';
+import { ensurePatchedModel } from '../../server/onnx/patched-model.ts';
+import { fromHalfArray, toHalfArray } from '../../server/runtime/float16.ts';
+import { attentionTestModel, DIMS } from '../helpers/attention-graphs.ts';
+
+const { batch: B, latent: L, tokens: T, encoder: E } = DIMS;
+
+function deterministic(length: number, seed: number): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state / 2 ** 32) * 2 - 1;
+  });
+}
+
+function patch(bytes: Uint8Array) {
+  const model = fromBinary(ModelProtoSchema, bytes);
+  const result = patchCrossAttention(model);
+  return { ...result, bytes: toBinary(ModelProtoSchema, model), model };
+}
+
+function feeds(biasInputs: BiasInput[], mask: Float32Array, weight: number, fp16 = false): Record<string, ort.Tensor> {
+  const type = fp16 ? 'float16' : 'float32';
+  const wrap = (data: Float32Array, dims: number[]) => new ort.Tensor(type, fp16 ? toHalfArray(data) : data, dims);
+  const result: Record<string, ort.Tensor> = {
+    sample: wrap(deterministic(B * 4 * L * L, 1), [B, 4, L, L]),
+    // Small text states: no token dominates before the bias, so the bias alone decides where mass goes.
+    encoder_hidden_states: wrap(deterministic(B * T * E, 2).map((v) => v * 0.05), [B, T, E]),
+  };
+  const frame = new FrameBias(L, L, [{ mask, maskWidth: L * 8, maskHeight: L * 8, weight, gate: tokenGate(T) }], biasInputs.map((b) => b.divisor));
+  for (const input of biasInputs) {
+    const tensor = biasTensor(input, Array.from({ length: B }, () => frame), T);
+    result[input.name] = new ort.Tensor(tensor.type, tensor.data, tensor.dims);
+  }
+  return result;
+}
+
+async function run(bytes: Uint8Array, inputs: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const session = await ort.InferenceSession.create(bytes);
+  const used = Object.fromEntries(session.inputNames.map((n) => [n, inputs[n]]));
+  const outputs = await session.run(used);
+  await session.release();
+  return outputs;
+}
+
+const black = new Float32Array(L * 8 * L * 8);
+const shapes: AttentionShape[] = ['sdpa-4d', 'legacy-3d', 'fused-mha'];
+
+describe.each(shapes)('cross-attention surgery on %s graphs', (shape) => {
+  it('finds exactly the cross-attention layers, at their resolutions, and biases only them', () => {
+    const original = fromBinary(ModelProtoSchema, attentionTestModel(shape));
+    const softmaxBefore = original.graph!.node.filter((n) => n.opType === 'Softmax' || n.opType === 'MultiHeadAttention').map((n) => n.input.join());
+    const { layers, biasInputs, model } = patch(attentionTestModel(shape));
+    expect(layers.map((l) => [l.shape, l.divisor, l.heads])).toEqual([
+      [shape, 1, 2],
+      [shape, 2, 2],
+      [shape, 1, 2],
+    ]);
+    expect(layers.every((l) => l.nodeName.includes('attn2'))).toBe(true);
+    expect(biasInputs.map((b) => [b.divisor, b.layers])).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+    const attentionNodes = model.graph!.node.filter((n) => n.opType === 'Softmax' || n.opType === 'MultiHeadAttention');
+    const changed = attentionNodes.filter((n, i) => n.input.join() !== softmaxBefore[i]);
+    expect(changed).toHaveLength(3);
+    expect(changed.every((n) => n.name.includes('attn2'))).toBe(true); // self-attention (attn1) untouched
+    const graphInputs = model.graph!.input.map((i) => i.name);
+    expect(graphInputs).toEqual(['sample', 'encoder_hidden_states', ...biasInputs.map((b) => b.name)]);
+  });
+
+  it('w = 0 gives output identical to the unpatched model (bit-identical where the bias is a plain Add)', async () => {
+    const original = attentionTestModel(shape);
+    const patched = patch(original);
+    const inputs = feeds(patched.biasInputs, black, 0);
+    const before = (await run(original, inputs)).out_sample.data as Float32Array;
+    const after = (await run(patched.bytes, inputs)).out_sample.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < before.length; i++) worst = Math.max(worst, Math.abs(before[i] - after[i]));
+    if (shape === 'fused-mha') {
+      // onnxruntime's fused kernel takes another code path when attention_bias is present: rounding
+      // differs in the last bit. The sampler runs the unpatched session when every weight is 0.
+      expect(worst).toBeLessThan(1e-6);
+    } else {
+      expect(Buffer.from(after.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+    }
+  });
+
+  it('w = 1 with an all-black mask puts ≥ 99.9% of every cross-attention row on token 0', async () => {
+    const patched = patch(attentionTestModel(shape, { expose: true }));
+    const outputs = await run(patched.bytes, feeds(patched.biasInputs, black, 1));
+    const exposed = Object.keys(outputs).filter((n) => n !== 'out_sample');
+    if (shape === 'fused-mha') {
+      // With the mass on token 0 each output row equals value row 0 (per head).
+      for (let layer = 0; layer < exposed.length; layer += 2) {
+        const out = outputs[exposed[layer]];
+        const value = outputs[exposed[layer + 1]].data as Float32Array;
+        const [batch, queries, channels] = out.dims;
+        const data = out.data as Float32Array;
+        for (let b = 0; b < batch; b++) {
+          for (let q = 0; q < queries; q++) {
+            for (let c = 0; c < channels; c++) {
+              const expected = value[b * T * channels + c];
+              expect(Math.abs(data[(b * queries + q) * channels + c] - expected)).toBeLessThan(2e-3 * (1 + Math.abs(expected)));
+            }
+          }
+        }
+      }
+      return;
+    }
+    expect(exposed).toHaveLength(3);
+    for (const name of exposed) {
+      const probabilities = outputs[name].data as Float32Array;
+      let minimum = 1;
+      for (let row = 0; row < probabilities.length / T; row++) minimum = Math.min(minimum, probabilities[row * T]);
+      expect(minimum).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+});
+
+describe.each(['sdpa-4d', 'legacy-3d'] as const)('bias arithmetic on %s graphs', (shape) => {
+  it('a black mask at w = 0.8 scales the prompt tokens by 0.2 and renormalises; white leaves rows unchanged', async () => {
+    const plain = attentionTestModel(shape, { expose: true });
+    const patched = patch(plain);
+    const probabilities = async (bytes: Uint8Array, mask: Float32Array) => {
+      const outputs = await run(bytes, feeds(patched.biasInputs, mask, 0.8));
+      return Object.keys(outputs).filter((n) => n !== 'out_sample').map((n) => outputs[n].data as Float32Array);
+    };
+    const before = await probabilities(plain, black);
+    const darkened = await probabilities(patched.bytes, black);
+    const white = await probabilities(patched.bytes, new Float32Array(black.length).fill(1));
+    for (let row = 0; row < before[0].length / T; row++) {
+      // The first cross-attention sees the same inputs either way (later ones see the changed residual stream).
+      const p0 = before[0][row * T];
+      expect(darkened[0][row * T]).toBeCloseTo(p0 / (p0 + 0.2 * (1 - p0)), 5);
+    }
+    white.forEach((layer, i) => expect(layer).toEqual(before[i]));
+  });
+});
+
+describe('surgery edge cases', () => {
+  it('fp16 models get fp16 bias inputs and run', async () => {
+    const patched = patch(attentionTestModel('sdpa-4d', { floatType: 'float16' }));
+    expect(patched.biasInputs.every((b) => b.elemType === TensorProto_DataType.FLOAT16 && b.name.endsWith('fp16'))).toBe(true);
+    const outputs = await run(patched.bytes, feeds(patched.biasInputs, black, 0.8, true));
+    const values = fromHalfArray(outputs.out_sample.data as Uint16Array);
+    expect(values.every(Number.isFinite)).toBe(true);
+  });
+
+  it('refuses a graph without cross-attention and says what was searched', () => {
+    const model = fromBinary(ModelProtoSchema, attentionTestModel('sdpa-4d'));
+    const encoder = model.graph!.input.find((i) => i.name === 'encoder_hidden_states')!;
+    encoder.name = 'context';
+    for (const node of model.graph!.node) node.input = node.input.map((i) => (i === 'encoder_hidden_states' ? 'context' : i));
+    expect(() => patchCrossAttention(model)).toThrow(NoCrossAttentionError);
+    expect(() => patchCrossAttention(model)).toThrow(/no 'encoder_hidden_states' input/);
+  });
+});
+
+describe('patched model files', () => {
+  it('writes the patched external-data model beside the original, loads it from its path, and copies no weights', async () => {
+    // Re-serialise the test graph with its weights moved to an external file, as fp32 SD exports do.
+    const model = fromBinary(ModelProtoSchema, attentionTestModel('sdpa-4d'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'limelight-unet-'));
+    let offset = 0;
+    const chunks: Uint8Array[] = [];
+    for (const tensor of model.graph!.initializer) {
+      if (tensor.rawData.byteLength < 64) continue;
+      chunks.push(tensor.rawData.slice());
+      tensor.externalData = [
+        { key: 'location', value: 'weights.pb' },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(tensor.rawData.byteLength) },
+      ].map((e) => ({ ...e, $typeName: 'onnx.StringStringEntryProto' as const }));
+      offset += tensor.rawData.byteLength;
+      tensor.rawData = new Uint8Array(0);
+      tensor.dataLocation = 1;
+    }
+    writeFileSync(path.join(dir, 'weights.pb'), Buffer.concat(chunks));
+    writeFileSync(path.join(dir, 'model.onnx'), toBinary(ModelProtoSchema, model));
+
+    const patched = await ensurePatchedModel(path.join(dir, 'model.onnx'), path.join(dir, 'cache'));
+    expect(path.dirname(patched.path)).toBe(dir);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.pb'))).toEqual(['weights.pb']);
+    const written = fromBinary(ModelProtoSchema, readFileSync(patched.path));
+    const external = written.graph!.initializer.filter((t) => t.externalData.length > 0);
+    expect(external.length).toBe(chunks.length);
+    expect(external.every((t) => t.rawData.byteLength === 0 && t.externalData[0].value === 'weights.pb')).toBe(true);
+    const session = await ort.InferenceSession.create(patched.path);
+    expect(session.inputNames).toContain(patched.biasInputs[0].name);
+    const outputs = await session.run(Object.fromEntries(session.inputNames.map((n) => [n, feeds(patched.biasInputs, black, 0.8)[n]])));
+    expect(outputs.out_sample.dims).toEqual([B, 4, L, L]);
+    await session.release();
+
+    const again = await ensurePatchedModel(path.join(dir, 'model.onnx'), path.join(dir, 'cache'));
+    expect(again.path).toBe(patched.path);
+    expect(statSync(again.path).mtimeMs).toBe(statSync(patched.path).mtimeMs);
+  });
+});

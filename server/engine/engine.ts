@@ -312,6 +312,7 @@ class PromptRun {
         if (this.signal.aborted) throw new InterruptedError();
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail } });
       },
+      preview: (format, bytes) => this.emit({ type: 'preview', data: { node: node.id, prompt_id: this.promptId, format, bytes } }),
       extraData: { prompt: this.options.extraData?.prompt, workflow: this.options.extraData?.workflow },
     };
   }

@@ -7,6 +7,8 @@ export type EngineEvent =
   | { type: 'execution_cached'; data: { nodes: string[]; prompt_id: string; timestamp: number } }
   | { type: 'executing'; data: { node: string | null; display_node: string | null; prompt_id: string } }
   | { type: 'progress'; data: { value: number; max: number; prompt_id: string; node: string } & ProgressDetail }
+  /** Not a JSON event: the server sends it as a binary preview frame. */
+  | { type: 'preview'; data: { node: string; prompt_id: string; format: 'png' | 'jpeg'; bytes: Uint8Array } }
   | { type: 'executed'; data: { node: string; display_node: string; output: Record<string, unknown>; prompt_id: string } }
   | { type: 'execution_success'; data: { prompt_id: string; timestamp: number } }
   | { type: 'execution_error'; data: ExecutionErrorData }

@@ -155,6 +155,8 @@ describe('engine', () => {
     const progress = events.filter((e) => e.type === 'progress');
     expect(progress.map((e) => e.data)).toEqual([1, 2, 3].map((v) => expect.objectContaining({ value: v, max: 3, node: '2', step: v, steps: 3 })));
     expect(events.find((e) => e.type === 'executed')?.data).toMatchObject({ node: '3', output: { text: ['sum=1'] } });
+    const previews = events.filter((e) => e.type === 'preview').map((e) => e.data);
+    expect(previews).toEqual([1, 2, 3].map((step) => ({ node: '2', prompt_id: 'p', format: 'png', bytes: new Uint8Array([step]) })));
   });
 
   it('reports a failing node with the nodes that ran before it', async () => {

@@ -6,6 +6,7 @@ import type { ExecuteContext, Folders, ProgressDetail } from '../../nodes/define
 
 export interface TestContext extends ExecuteContext {
   progressCalls: { value: number; max: number; detail?: ProgressDetail }[];
+  previews: { format: 'png' | 'jpeg'; bytes: Uint8Array }[];
   warnings: string[];
   abort(): void;
 }
@@ -25,6 +26,7 @@ export function makeContext(overrides: Partial<ExecuteContext> = {}): TestContex
   const controller = new AbortController();
   const progressCalls: TestContext['progressCalls'] = [];
   const warnings: string[] = [];
+  const previews: TestContext['previews'] = [];
   return {
     nodeId: '1',
     promptId: 'test-prompt',
@@ -35,8 +37,10 @@ export function makeContext(overrides: Partial<ExecuteContext> = {}): TestContex
       progressCalls.push({ value, max, detail });
       controller.signal.throwIfAborted();
     },
+    preview: (format, bytes) => previews.push({ format, bytes }),
     extraData: {},
     progressCalls,
+    previews,
     warnings,
     abort: () => controller.abort(),
     ...overrides,

@@ -60,7 +60,7 @@ export function testNodes() {
     type: 'TestSlow',
     displayName: 'Test Slow',
     category: 'test',
-    description: 'reports progress `steps` times, waiting a tick between reports',
+    description: 'reports progress (and a one-byte preview) `steps` times, waiting a tick between reports',
     version: 1,
     inputs: { required: { signal: { type: 'SIGNAL' }, steps: { type: 'INT', default: 5, min: 1, max: 1000 } } },
     outputs: [{ type: 'SIGNAL', name: 'signal' }],
@@ -69,6 +69,7 @@ export function testNodes() {
       for (let step = 1; step <= steps; step++) {
         await new Promise((resolve) => setTimeout(resolve, 1));
         ctx.progress(step, steps, { step, steps });
+        ctx.preview('png', new Uint8Array([step]));
       }
       return { outputs: [signal] };
     },

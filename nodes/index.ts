@@ -4,6 +4,7 @@ import Float from './Float.ts';
 import Int from './Int.ts';
 import MathNode from './Math.ts';
 import SaveText from './SaveText.ts';
+import StabilityReport from './StabilityReport.ts';
 import Text from './Text.ts';
 
-export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText];
+export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport];

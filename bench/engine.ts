@@ -7,6 +7,7 @@ import { NodeRegistry } from '../nodes/registry.ts';
 import { Engine } from '../server/engine/engine.ts';
 import type { Prompt } from '../server/engine/prompt.ts';
 import { makeFolders } from '../test/helpers/context.ts';
+import { isMain, printTable, type BenchRow } from './report.ts';
 
 const CHAIN = 200;
 const ROUNDS = 30;
@@ -32,7 +33,7 @@ function chain(start: number): Prompt {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function main(): Promise<void> {
+export async function run(): Promise<BenchRow[]> {
   const engine = new Engine({ registry: new NodeRegistry(timed), folders: makeFolders(), memoryBudgetBytes: 256 * 1024 * 1024 });
   const firstTotals: number[] = [];
   const overheads: number[] = [];
@@ -56,12 +57,11 @@ async function main(): Promise<void> {
     overheads.push((firstTotal - work) / CHAIN);
     reruns.push(rerun / firstTotal);
   }
-  const perNode = median(overheads);
-  const ratio = median(reruns);
-  console.log(`engine: ${CHAIN}-node chain, median of ${ROUNDS} rounds (re-run = mean of ${RERUNS} after each first run)`);
-  console.log(`  first run total            ${median(firstTotals).toFixed(2)} ms`);
-  console.log(`  engine overhead per node   ${perNode.toFixed(4)} ms   (target < 0.2 ms)  ${perNode < 0.2 ? 'OK' : 'OVER'}`);
-  console.log(`  cached re-run ÷ first run  ${(ratio * 100).toFixed(2)} %    (target ≤ 2 %)   ${ratio <= 0.02 ? 'OK' : 'OVER'}`);
+  return [
+    { bench: 'engine', metric: `first run, ${CHAIN}-node chain (median of ${ROUNDS})`, value: median(firstTotals), unit: 'ms', target: '' },
+    { bench: 'engine', metric: 'engine overhead per node', value: median(overheads), unit: 'ms', target: '< 0.2' },
+    { bench: 'engine', metric: `cached re-run ÷ first run (mean of ${RERUNS} re-runs)`, value: median(reruns) * 100, unit: '%', target: '≤ 2' },
+  ];
 }
 
-await main();
+if (isMain(import.meta)) printTable(await run());

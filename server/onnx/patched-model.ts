@@ -67,7 +67,8 @@ function isPermissionError(error: unknown): boolean {
 /** The patched model for `source` (a UNet .onnx), building it on first use. */
 export async function ensurePatchedModel(source: string, fallbackDir: string): Promise<PatchedModel> {
   const hash = (await fileHash(source)).slice(0, 16);
-  const name = `${path.basename(source, '.onnx')}.limelight-attention-v${SURGERY_VERSION}-${hash}.onnx`;
+  // A dot-file, so folder fingerprints (which skip dot-files) do not change when it appears.
+  const name = `.${path.basename(source, '.onnx')}.limelight-attention-v${SURGERY_VERSION}-${hash}.onnx`;
   const beside = path.join(path.dirname(source), name);
   const elsewhere = path.join(fallbackDir, hash, name);
   for (const candidate of [beside, elsewhere]) {

@@ -2,9 +2,16 @@
 import type { NodeDefinition } from './define.ts';
 import Float from './Float.ts';
 import Int from './Int.ts';
+import Encode from './Encode.ts';
+import KeyframeInterpolate from './KeyframeInterpolate.ts';
+import LoadImage from './LoadImage.ts';
+import LoadImageSequence from './LoadImageSequence.ts';
+import LoadVideo from './LoadVideo.ts';
+import MaskFromImage from './MaskFromImage.ts';
+import PreviewImage from './PreviewImage.ts';
 import MathNode from './Math.ts';
 import SaveText from './SaveText.ts';
 import StabilityReport from './StabilityReport.ts';
 import Text from './Text.ts';
 
-export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport];
+export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport, LoadVideo, LoadImage, LoadImageSequence, MaskFromImage, KeyframeInterpolate, Encode, PreviewImage];

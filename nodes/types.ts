@@ -60,6 +60,8 @@ export interface ImageBatch {
   /** Frames per second of the source; 0 for stills. */
   readonly fps: number;
   readonly frames: readonly Uint8Array[];
+  /** Per-frame alpha (0–255), when the source had transparency (PNG images); MaskFromImage can read it. */
+  readonly alphas?: readonly Uint8Array[];
 }
 
 /** Masks: float 0–1, white (1) = attend here. One array per frame, width × height each. */

@@ -8,6 +8,11 @@ export interface OutputFileRef {
   type: 'output' | 'temp';
 }
 
+export interface ReservedFile {
+  path: string;
+  ref: OutputFileRef;
+}
+
 /** Splits a prefix like `clips/take` into a safe subfolder and a base name; refuses escapes. */
 export function parsePrefix(prefix: string): { subfolder: string; base: string } {
   const cleaned = prefix.trim().replace(/\\/g, '/');
@@ -30,7 +35,7 @@ export async function reserveOutputFile(
   prefix: string,
   ext: string,
   type: OutputFileRef['type'] = 'output',
-): Promise<{ path: string; ref: OutputFileRef }> {
+): Promise<ReservedFile> {
   const { subfolder, base } = parsePrefix(prefix);
   const dir = path.join(root, subfolder);
   await mkdir(dir, { recursive: true });

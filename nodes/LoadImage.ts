@@ -1,0 +1,40 @@
+import type { ImageBatch } from './types.ts';
+import path from 'node:path';
+import { fileFingerprint } from '../server/media/file-fingerprint.ts';
+import { readImage } from '../server/media/image-io.ts';
+import { checkInputName, IMAGE_EXTENSIONS, inputPath, listInputFiles } from '../server/media/input-files.ts';
+import { maskFromBytes } from '../server/media/mask-ops.ts';
+import type { MaskBatch } from './types.ts';
+import { defineNode, NodeInputError } from './define.ts';
+
+export default defineNode({
+  type: 'LoadImage',
+  displayName: 'Load Image',
+  category: 'limelight/image',
+  description: 'Loads an image from the input folder as a one-frame IMAGE, with a MASK from its alpha (white where opaque; all white without alpha).',
+  version: 1,
+  inputs: {
+    required: {
+      image: { type: 'COMBO', options: ({ folders }) => listInputFiles(folders.input, IMAGE_EXTENSIONS), upload: 'image' },
+    },
+  },
+  outputs: [
+    { type: 'IMAGE', name: 'IMAGE' },
+    { type: 'MASK', name: 'MASK' },
+  ],
+  fingerprint: ({ image }, { folders }) => (image ? fileFingerprint(path.resolve(folders.input, image)) : ''),
+  validate: ({ image }, { folders }) => checkInputName(folders.input, image, 'file'),
+  execute: async ({ image }, ctx) => {
+    const file = inputPath(ctx.folders.input, image, 'image', 'file');
+    let decoded;
+    try {
+      decoded = await readImage(file);
+    } catch (error) {
+      throw new NodeInputError('image', `cannot read ${image}: ${(error as Error).message}. Re-save it as PNG or JPEG and upload it again`);
+    }
+    const { width, height, rgb, alpha } = decoded;
+    const images: ImageBatch = { width, height, fps: 0, frames: [rgb], ...(alpha && { alphas: [alpha] }) };
+    const mask: MaskBatch = { width, height, masks: [alpha ? maskFromBytes(alpha) : new Float32Array(width * height).fill(1)] };
+    return { outputs: [images, mask] };
+  },
+});

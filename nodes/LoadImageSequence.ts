@@ -1,0 +1,61 @@
+import type { ImageBatch } from './types.ts';
+import path from 'node:path';
+import { folderFingerprint } from '../server/media/file-fingerprint.ts';
+import { readImage } from '../server/media/image-io.ts';
+import { checkInputName, IMAGE_EXTENSIONS, inputPath, listImageFolders, listInputFiles } from '../server/media/input-files.ts';
+import { maskFromBytes } from '../server/media/mask-ops.ts';
+import type { MaskBatch } from './types.ts';
+import { defineNode, NodeInputError } from './define.ts';
+
+export default defineNode({
+  type: 'LoadImageSequence',
+  displayName: 'Load Image Sequence',
+  category: 'limelight/image',
+  description:
+    'Loads every image in a sub-folder of the input folder, in name order, as frames (e.g. per-frame or keyframe masks). All images must have the same size.',
+  version: 1,
+  inputs: {
+    required: {
+      folder: { type: 'COMBO', options: ({ folders }) => listImageFolders(folders.input) },
+    },
+  },
+  outputs: [
+    { type: 'IMAGE', name: 'IMAGE' },
+    { type: 'MASK', name: 'MASK', tooltip: 'from alpha: white where opaque, all white without alpha' },
+    { type: 'INT', name: 'frame_count' },
+  ],
+  fingerprint: ({ folder }, { folders }) => {
+    if (!folder) return '';
+    const dir = path.resolve(folders.input, folder);
+    return folderFingerprint(dir, listInputFiles(dir, IMAGE_EXTENSIONS));
+  },
+  validate: ({ folder }, { folders }) => checkInputName(folders.input, folder, 'folder'),
+  execute: async ({ folder }, ctx) => {
+    const dir = inputPath(ctx.folders.input, folder, 'folder', 'folder');
+    const names = listInputFiles(dir, IMAGE_EXTENSIONS);
+    if (names.length === 0) throw new NodeInputError('folder', `"${folder}" holds no images (${IMAGE_EXTENSIONS.join(', ')}); add some or pick another folder`);
+    const frames: Uint8Array[] = [];
+    const alphas: Uint8Array[] = [];
+    let size: { width: number; height: number } | undefined;
+    for (const [i, name] of names.entries()) {
+      ctx.progress(i + 1, names.length, { frame: i + 1, frames: names.length, label: 'loading' });
+      let image;
+      try {
+        image = await readImage(path.join(dir, name));
+      } catch (error) {
+        throw new NodeInputError('folder', `cannot read ${folder}/${name}: ${(error as Error).message}. Re-save it as PNG or remove it`);
+      }
+      size ??= image;
+      if (image.width !== size.width || image.height !== size.height) {
+        throw new NodeInputError('folder', `${folder}/${name} is ${image.width}×${image.height} but ${names[0]} is ${size.width}×${size.height}; give every image the same size`);
+      }
+      frames.push(image.rgb);
+      alphas.push(image.alpha ?? new Uint8Array(image.width * image.height).fill(255));
+    }
+    const { width, height } = size!;
+    const hasAlpha = alphas.some((alpha) => alpha.some((v) => v < 255));
+    const images: ImageBatch = { width, height, fps: 0, frames, ...(hasAlpha && { alphas }) };
+    const mask: MaskBatch = { width, height, masks: alphas.map(maskFromBytes) };
+    return { outputs: [images, mask, frames.length] };
+  },
+});

@@ -1,0 +1,42 @@
+import { writeFile } from 'node:fs/promises';
+import { encodePngPreview } from '../server/media/image-io.ts';
+import { reserveOutputFile, type OutputFileRef } from '../server/media/output-files.ts';
+import { defineNode } from './define.ts';
+
+/** Previews are shown on the node: no need for more than this many pixels on the longer side. */
+const PREVIEW_MAX_SIDE = 512;
+
+/** `count` frame indices spread evenly over `total` frames, first and last included. */
+export function spreadIndices(total: number, count: number): number[] {
+  if (total <= count) return Array.from({ length: total }, (_, i) => i);
+  if (count === 1) return [0];
+  return Array.from({ length: count }, (_, i) => Math.round((i * (total - 1)) / (count - 1)));
+}
+
+export default defineNode({
+  type: 'PreviewImage',
+  displayName: 'Preview Image',
+  category: 'limelight/image',
+  description: 'Shows frames on the node (small PNGs in the temp folder, evenly spread over the clip).',
+  version: 1,
+  inputs: {
+    required: {
+      images: { type: 'IMAGE' },
+      max_frames: { type: 'INT', default: 8, min: 1, max: 1000, tooltip: 'frames shown, spread evenly over the clip' },
+    },
+  },
+  outputs: [],
+  output: true,
+  execute: async ({ images, max_frames }, ctx) => {
+    const indices = spreadIndices(images.frames.length, max_frames);
+    const refs: OutputFileRef[] = [];
+    for (const [n, index] of indices.entries()) {
+      ctx.progress(n + 1, indices.length, { frame: index + 1, frames: images.frames.length, label: 'preview' });
+      const png = await encodePngPreview(images.frames[index]!, images.width, images.height, PREVIEW_MAX_SIDE);
+      const reserved = await reserveOutputFile(ctx.folders.temp, 'limelight_preview', '.png', 'temp');
+      await writeFile(reserved.path, png);
+      refs.push(reserved.ref);
+    }
+    return { outputs: [], ui: { images: refs } };
+  },
+});

@@ -1,0 +1,76 @@
+// What ffprobe says about a video's first video stream, reduced to what decoding needs.
+import { runTool, type ToolOptions } from './tool-process.ts';
+
+export interface VideoInfo {
+  /** Size as displayed, i.e. after the rotation metadata is applied. */
+  width: number;
+  height: number;
+  /** Constant frame rate to decode at, as ffmpeg's rational text (e.g. "30000/1001"). */
+  rate: string;
+  fps: number;
+  /** Seconds; 0 when unknown. */
+  duration: number;
+  /** Frames at `rate` (from the header or estimated from the duration); 0 when unknown. */
+  frameCount: number;
+  rotation: number;
+  /** The timestamps are irregular: frames are resampled to `rate`. */
+  variableRate: boolean;
+  hasAudio: boolean;
+}
+
+interface ProbeStream {
+  codec_type?: string;
+  width?: number;
+  height?: number;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  tags?: { rotate?: string };
+  side_data_list?: { rotation?: number | string }[];
+}
+
+export function parseRate(text: string | undefined): number {
+  const [num, den = '1'] = (text ?? '').split('/');
+  const value = Number(num) / Number(den);
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+export async function probeVideo(file: string, options: ToolOptions = {}): Promise<VideoInfo> {
+  const json = await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], {
+    file,
+    ...options,
+  });
+  const data = JSON.parse(json) as { streams?: ProbeStream[]; format?: { duration?: string } };
+  const streams = data.streams ?? [];
+  const video = streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);
+  if (!video) throw new Error(`${file} has no video stream`);
+
+  const rotation = readRotation(video);
+  const quarterTurn = Math.abs(rotation) % 180 === 90;
+  const real = parseRate(video.r_frame_rate);
+  const average = parseRate(video.avg_frame_rate);
+  // r_frame_rate is the finest timestamp grid; for irregular timestamps it overstates the rate, the average does not.
+  const variableRate = real > 0 && average > 0 && Math.abs(real - average) / real > 0.01;
+  const rate = variableRate || real === 0 ? video.avg_frame_rate! : video.r_frame_rate!;
+  const fps = parseRate(rate);
+  if (fps === 0) throw new Error(`${file} has no usable frame rate (ffprobe reports ${video.r_frame_rate}); set force_rate`);
+  const duration = Number(video.duration ?? data.format?.duration ?? 0) || 0;
+  const headerFrames = Number(video.nb_frames ?? 0) || 0;
+  return {
+    width: quarterTurn ? video.height! : video.width!,
+    height: quarterTurn ? video.width! : video.height!,
+    rate,
+    fps,
+    duration,
+    frameCount: !variableRate && headerFrames > 0 ? headerFrames : Math.round(duration * fps),
+    rotation,
+    variableRate,
+    hasAudio: streams.some((s) => s.codec_type === 'audio'),
+  };
+}
+
+function readRotation(stream: ProbeStream): number {
+  const fromSideData = stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
+  return Number(fromSideData ?? stream.tags?.rotate ?? 0) || 0;
+}

@@ -1,5 +1,8 @@
-// Reads a file given to the CLI: an API prompt or an editor workflow (converted to a prompt).
+// Reads a file given to the CLI: an API prompt, an editor workflow (converted to a prompt), or an
+// image/video Limelight wrote, whose embedded workflow is used.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { readEmbeddedGraph } from '../media/workflow-metadata.ts';
 import type { ObjectInfoEntry } from '../../nodes/registry.ts';
 import type { Prompt } from '../engine/prompt.ts';
 import { isWorkflow, workflowToPrompt, type ConversionIssue } from '../engine/workflow.ts';
@@ -12,7 +15,23 @@ export interface LoadedGraph {
 
 export class GraphFileError extends Error {}
 
+const MEDIA_EXTENSIONS = new Set(['.png', '.mp4', '.webm', '.mkv', '.mov', '.gif']);
+
+/** The workflow (else the prompt) embedded in an image or video Limelight wrote. */
+async function loadFromMedia(file: string, objectInfo: Record<string, ObjectInfoEntry>): Promise<LoadedGraph> {
+  let embedded;
+  try {
+    embedded = await readEmbeddedGraph(file);
+  } catch (error) {
+    throw new GraphFileError(`cannot read the workflow embedded in ${file}: ${(error as Error).message}`);
+  }
+  if (embedded.workflow) return graphFromJson(embedded.workflow, objectInfo);
+  if (embedded.prompt) return { prompt: embedded.prompt as Prompt, issues: [] };
+  throw new GraphFileError(`${file} carries no Limelight workflow (no embedded metadata and no sidecar .json)`);
+}
+
 export async function loadGraphFile(file: string, objectInfo: Record<string, ObjectInfoEntry>): Promise<LoadedGraph> {
+  if (MEDIA_EXTENSIONS.has(path.extname(file).toLowerCase())) return loadFromMedia(file, objectInfo);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -24,6 +24,12 @@ Commands:
       --output DIR                  where outputs are written (default ./output)
   validate <file>                 check a workflow or prompt and print its node errors
   nodes [type]                    list the node types and their inputs
+  serve                           start the ComfyUI-compatible server and the editor (http://127.0.0.1:8188)
+      --host ADDR                   address to listen on (default 127.0.0.1; 0.0.0.0 serves the network)
+      --port N                      port (default 8188; 0 picks a free one)
+      --allow-origin ORIGIN         let pages on ORIGIN (e.g. http://localhost:5173, or *) call the server; repeatable
+      --upload-limit-mb N           largest upload accepted (default 2048)
+      --watch-all                   every connected editor sees every prompt's progress, not only its own
 
 Folders: --input DIR --output DIR --temp DIR --models DIR --cache-dir DIR
          (or LIMELIGHT_INPUT, LIMELIGHT_OUTPUT, LIMELIGHT_TEMP, LIMELIGHT_MODELS, LIMELIGHT_CACHE)
@@ -189,6 +195,11 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         'cache-dir': { type: 'string' },
         'memory-cache-mb': { type: 'string' },
         'disk-cache-mb': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        'upload-limit-mb': { type: 'string' },
+        'watch-all': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -219,9 +230,17 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         return await commandValidate(rest, settings, io);
       case 'nodes':
         return commandNodes(rest[0], settings, io);
-      case 'serve':
-        io.out('The HTTP server and the editor are not part of this build yet; use `limelight run <workflow.json>` to run a workflow headless.');
-        return EXIT.USAGE;
+      case 'serve': {
+        const { serve, ServeFlagError } = await import('./api/serve-command.ts');
+        const flags = { host: values.host, port: values.port, allowOrigin: values['allow-origin'], uploadLimitMb: values['upload-limit-mb'], watchAll: values['watch-all'] };
+        try {
+          await serve(flags, settings, registry, io.out);
+          return EXIT.OK;
+        } catch (error) {
+          io.out((error as Error).message);
+          return error instanceof ServeFlagError ? EXIT.USAGE : EXIT.FAILED;
+        }
+      }
       default:
         io.out(`unknown command "${command}"\n\n${USAGE}`);
         return EXIT.USAGE;

@@ -2,9 +2,9 @@
 // One file per key, written to a temporary name and renamed, so a crash never leaves a half entry;
 // reading an entry touches its time so eviction removes the least recently used first.
 import { mkdirSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeValue, encodeValue } from './serialize.ts';
+import { decodeValue, encodeParts } from './serialize.ts';
 
 export interface DiskEntry {
   outputs: unknown[];
@@ -45,12 +45,20 @@ export class DiskCache {
     }
   }
 
-  /** Writes the entry; throws NotPersistableError when the value is not plain data. */
+  /**
+   * Writes the entry piece by piece (no copy of the frames, so the event loop is not held up);
+   * throws NotPersistableError when the value is not plain data.
+   */
   async set(key: string, entry: DiskEntry): Promise<void> {
-    const bytes = encodeValue(entry);
-    if (bytes.length > this.capBytes) return;
+    const { chunks, byteLength } = encodeParts(entry);
+    if (byteLength > this.capBytes) return;
     const temporary = `${this.file(key)}.${process.pid}.tmp`;
-    await writeFile(temporary, bytes);
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writev(chunks);
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, this.file(key));
     await this.evictTo(this.capBytes);
   }

@@ -32,7 +32,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object';
 }
 
-export function encodeValue(value: unknown): Buffer {
+/** The encoded form in pieces: a prefix (magic, header, padding) and each array with its padding. */
+export interface EncodedParts {
+  chunks: Uint8Array[];
+  byteLength: number;
+}
+
+export function encodeParts(value: unknown): EncodedParts {
   const arrays: ArrayBufferView[] = [];
   let dataLength = 0;
   const header = JSON.stringify(value, (_key, v: unknown) => {
@@ -56,16 +62,21 @@ export function encodeValue(value: unknown): Buffer {
   });
   const headerBytes = Buffer.from(header ?? 'null', 'utf8');
   const dataStart = align8(8 + headerBytes.length);
-  const out = Buffer.alloc(dataStart + dataLength);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(headerBytes.length, 4);
-  headerBytes.copy(out, 8);
-  let offset = dataStart;
+  const prefix = Buffer.alloc(dataStart);
+  prefix.writeUInt32LE(MAGIC, 0);
+  prefix.writeUInt32LE(headerBytes.length, 4);
+  headerBytes.copy(prefix, 8);
+  const chunks: Uint8Array[] = [prefix];
   for (const a of arrays) {
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
-    offset = align8(offset + a.byteLength);
+    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const padding = align8(a.byteLength) - a.byteLength;
+    if (padding > 0) chunks.push(new Uint8Array(padding));
   }
-  return out;
+  return { chunks, byteLength: dataStart + dataLength };
+}
+
+export function encodeValue(value: unknown): Buffer {
+  return Buffer.concat(encodeParts(value).chunks);
 }
 
 export function decodeValue(input: Buffer): unknown {

@@ -1,0 +1,151 @@
+// Runs queued prompts on the engine one at a time, forwards the engine's events to the submitting
+// client, and moves each prompt into the history with its outputs, status and messages.
+import type { Logger } from '../../nodes/define.ts';
+import type { Engine, EngineEvent, RunResult } from '../engine/engine.ts';
+import type { EventHub } from './event-hub.ts';
+import type { Preview } from './preview-frames.ts';
+import type { HistoryMessage, PromptStore, QueueItem } from './prompt-store.ts';
+
+/** Events ComfyUI keeps in a history entry's `status.messages`. */
+const HISTORY_EVENTS = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
+
+interface Running {
+  item: QueueItem;
+  clientId: string | null;
+  controller: AbortController;
+}
+
+export class PromptWorker {
+  private running: Running | null = null;
+  private loop: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly store: PromptStore,
+    private readonly hub: EventHub,
+    private readonly log: Logger,
+  ) {}
+
+  get runningPromptId(): string | null {
+    return this.running?.item.promptId ?? null;
+  }
+
+  status(): { status: { exec_info: { queue_remaining: number } } } {
+    return { status: { exec_info: { queue_remaining: this.store.remaining() } } };
+  }
+
+  broadcastStatus(): void {
+    this.hub.broadcast('status', this.status());
+  }
+
+  /** Starts working through the queue unless already doing so. */
+  kick(): void {
+    if (this.loop || this.stopped) return;
+    this.loop = this.drain()
+      .catch((error: Error) => this.log.warn(`the queue stopped: ${error.message}; it resumes with the next prompt queued`))
+      .finally(() => {
+        this.loop = null;
+      });
+  }
+
+  /** Interrupts the running prompt (only if it is `promptId`, when given). Returns whether one was interrupted. */
+  interrupt(promptId?: string): boolean {
+    if (!this.running || (promptId !== undefined && promptId !== this.running.item.promptId)) return false;
+    this.running.controller.abort();
+    return true;
+  }
+
+  /** Sends a preview image of a node of the running prompt to the clients watching it. */
+  preview(nodeId: string, image: Pick<Preview, 'format' | 'image'>): void {
+    if (!this.running) return;
+    this.hub.sendPreview({ ...image, nodeId, promptId: this.running.item.promptId }, this.running.clientId);
+  }
+
+  /** Interrupts the running prompt and waits until the worker has stopped. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.running?.controller.abort();
+    await this.loop;
+  }
+
+  private async drain(): Promise<void> {
+    // Yield once, so a request that queued the prompt is answered before the run starts.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (!this.stopped) {
+      const item = this.store.takeNext();
+      if (!item) return;
+      const clientId = typeof item.extraData.client_id === 'string' ? item.extraData.client_id : null;
+      this.running = { item, clientId, controller: new AbortController() };
+      this.broadcastStatus();
+      try {
+        await this.execute(this.running);
+      } catch (error) {
+        this.log.warn(`prompt ${item.promptId}: could not record its result (${(error as Error).message}); it is marked failed on the next start`);
+      } finally {
+        this.running = null;
+      }
+      this.broadcastStatus();
+    }
+  }
+
+  private async execute({ item, clientId, controller }: Running): Promise<void> {
+    const messages: HistoryMessage[] = [];
+    let started = false;
+    const emit = (event: EngineEvent) => {
+      if (event.type === 'preview') {
+        this.preview(event.data.node, { format: event.data.format, image: event.data.bytes });
+        return;
+      }
+      started ||= event.type === 'execution_start';
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data as Record<string, unknown>]);
+      this.hub.sendPromptEvent(clientId, event.type, event.data);
+    };
+    const fail = (exceptionType: string, message: string, nodeId = '') => {
+      const node = item.prompt[nodeId] as { class_type?: unknown } | undefined;
+      if (!started) emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });
+      emit({
+        type: 'execution_error',
+        data: {
+          prompt_id: item.promptId,
+          node_id: nodeId,
+          node_type: typeof node?.class_type === 'string' ? node.class_type : '',
+          executed: [],
+          exception_message: message,
+          exception_type: exceptionType,
+          traceback: [],
+          current_inputs: {},
+          current_outputs: {},
+          timestamp: Date.now(),
+        },
+      });
+    };
+
+    const pnginfo = item.extraData.extra_pnginfo as { workflow?: unknown } | undefined;
+    let result: RunResult;
+    try {
+      result = await this.engine.run(item.prompt, {
+        promptId: item.promptId,
+        signal: controller.signal,
+        onEvent: emit,
+        extraData: { prompt: item.prompt, workflow: pnginfo?.workflow },
+        outputs: item.outputsToExecute,
+      });
+    } catch (error) {
+      result = { status: 'error', outputs: {}, executed: [], cached: [] };
+      fail('InternalError', `the engine failed: ${(error as Error).message}`);
+    }
+    if (result.status === 'invalid') {
+      // The prompt was valid when queued; something it reads (a file, a model) changed since.
+      const details = result.validation?.error.details ?? 'the prompt is no longer valid';
+      fail('ValidationError', `${details}. Fix the prompt and queue it again.`, Object.keys(result.validation?.node_errors ?? {})[0]);
+    }
+    if (result.status !== 'success') {
+      // ComfyUI ends every prompt with `executing` for node null; scripts wait for it.
+      this.hub.sendPromptEvent(clientId, 'executing', { node: null, display_node: null, prompt_id: item.promptId });
+    }
+    const success = result.status === 'success';
+    const meta = Object.fromEntries(Object.keys(result.outputs).map((id) => [id, { node_id: id, display_node: id, parent_node: null, real_node_id: id }]));
+    this.store.finish(item, { outputs: result.outputs, status: { status_str: success ? 'success' : 'error', completed: success, messages }, meta });
+  }
+}

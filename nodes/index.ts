@@ -9,9 +9,14 @@ import LoadImageSequence from './LoadImageSequence.ts';
 import LoadVideo from './LoadVideo.ts';
 import MaskFromImage from './MaskFromImage.ts';
 import PreviewImage from './PreviewImage.ts';
+import LoadModel from './LoadModel.ts';
 import MathNode from './Math.ts';
+import Sampler from './Sampler.ts';
 import SaveText from './SaveText.ts';
 import StabilityReport from './StabilityReport.ts';
 import Text from './Text.ts';
+import TextEncode from './TextEncode.ts';
+import VAEDecode from './VAEDecode.ts';
+import VAEEncode from './VAEEncode.ts';
 
-export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport, LoadVideo, LoadImage, LoadImageSequence, MaskFromImage, KeyframeInterpolate, Encode, PreviewImage];
+export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport, LoadModel, TextEncode, VAEEncode, Sampler, VAEDecode, LoadVideo, LoadImage, LoadImageSequence, MaskFromImage, KeyframeInterpolate, Encode, PreviewImage];

@@ -1,6 +1,7 @@
 // The shared registry of socket types: names, colours and the connection rule.
 // Imported by the browser client as well as the server, so it must stay free of runtime imports
 // (type-only imports are erased and are fine).
+import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../server/runtime/values.ts';
 
 /** Socket types that carry data between nodes (ComfyUI names). */
 export const SOCKET_TYPES = {
@@ -81,11 +82,11 @@ export type Metrics = Readonly<Record<string, number | string>>;
 export interface SocketValueMap {
   IMAGE: ImageBatch;
   MASK: MaskBatch;
-  LATENT: unknown;
-  MODEL: unknown;
-  CLIP: unknown;
-  VAE: unknown;
-  CONDITIONING: unknown;
+  LATENT: LatentBatch;
+  MODEL: DiffusionModel;
+  CLIP: ClipModel;
+  VAE: VaeModel;
+  CONDITIONING: Conditioning;
   INT: number;
   FLOAT: number;
   STRING: string;

@@ -9,6 +9,7 @@ import { GraphFileError, loadGraphFile, type LoadedGraph } from './cli/load-grap
 import { applyOverride, OverrideError, parseAssignment } from './cli/overrides.ts';
 import { ProgressPrinter } from './cli/progress.ts';
 import { resolveSettings, type Settings } from './config.ts';
+import { prepareFirstRun } from './first-run.ts';
 import { Engine, type RunResult } from './engine/engine.ts';
 import type { Prompt } from './engine/prompt.ts';
 import type { NodeErrors } from './engine/validate.ts';
@@ -53,6 +54,14 @@ function createEngine(settings: Settings): Engine {
     disk: { dir: path.join(settings.cacheDir, 'nodes'), capBytes: settings.diskCacheBytes },
     log: { info: () => {}, warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
+}
+
+/** Reads the graph file; generates the demo model and sample media first when the graph uses them. */
+async function loadGraph(file: string, engine: Engine, settings: Settings, io: Io): Promise<LoadedGraph> {
+  const usesSamples = (graph: LoadedGraph) => /limelight-(demo|sample)/.test(JSON.stringify(graph.prompt));
+  const graph = await loadGraphFile(file, registry.objectInfo(engine.env));
+  if (usesSamples(graph)) await prepareFirstRun(settings, (text) => io.err.write(`${text}\n`), { client: false });
+  return graph;
 }
 
 export function formatNodeErrors(nodeErrors: NodeErrors, prompt: Prompt): string {
@@ -110,8 +119,7 @@ async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, i
 async function commandRun(files: string[], options: Record<string, unknown>, settings: Settings, io: Io): Promise<number> {
   if (files.length !== 1) throw new OverrideError('run takes one workflow or prompt file');
   const engine = createEngine(settings);
-  const objectInfo = registry.objectInfo(engine.env);
-  const loaded = await loadGraphFile(files[0], objectInfo);
+  const loaded = await loadGraph(files[0], engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
   let prompt = loaded.prompt;
   for (const assignment of (options.set as string[] | undefined) ?? []) prompt = applyOverride(prompt, assignment);
@@ -142,7 +150,7 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
 async function commandValidate(files: string[], settings: Settings, io: Io): Promise<number> {
   if (files.length !== 1) throw new OverrideError('validate takes one workflow or prompt file');
   const engine = createEngine(settings);
-  const loaded = await loadGraphFile(files[0], registry.objectInfo(engine.env));
+  const loaded = await loadGraph(files[0], engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
   const validation = engine.validate(loaded.prompt);
   if (validation.ok) {
@@ -223,6 +231,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       memoryCacheMb: values['memory-cache-mb'] === undefined ? undefined : Number(values['memory-cache-mb']),
       diskCacheMb: values['disk-cache-mb'] === undefined ? undefined : Number(values['disk-cache-mb']),
     });
+    if (command === 'serve') await prepareFirstRun(settings, (text) => io.out(text), { client: true });
     switch (command) {
       case 'run':
         return await commandRun(rest, values, settings, io);

@@ -102,13 +102,23 @@ export class GraphBuilder {
     return this.tensor(this.parameterName(name), this.floatType, values, dims);
   }
 
+  /** A float32 parameter whatever the graph's float type (Resize scales, index arithmetic). */
+  float32(name: string, values: ArrayLike<number>, dims: readonly number[]): string {
+    return this.tensor(this.parameterName(name), 'float32', values, dims);
+  }
+
   int64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
     return this.tensor(this.parameterName(name), 'int64', values, dims);
   }
 
   /** A scalar float constant (broadcasts), in the graph's float type. */
   scalar(value: number): string {
-    return this.tensor(this.uniqueName(`${this.nodePrefix()}Constant`) + '_output_0', this.floatType, [value], []);
+    return this.tensor(`${this.nodePrefix()}Constant_output_0`, this.floatType, [value], []);
+  }
+
+  /** A scalar float32 constant whatever the graph's float type (index arithmetic). */
+  scalarFloat32(value: number): string {
+    return this.tensor(`${this.nodePrefix()}Constant_output_0`, 'float32', [value], []);
   }
 
   /** Adds a node; returns its output names (`outputs` of them, or the names given). */
@@ -167,10 +177,11 @@ export class GraphBuilder {
   private tensor(name: string, type: ValueType, values: ArrayLike<number>, dims: readonly number[]): string {
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== values.length) throw new Error(`${name}: ${values.length} values for dims [${dims.join(', ')}]`);
+    const unique = this.uniqueName(name);
     this.initializers.push(
-      create(TensorProtoSchema, { name, dataType: DATA_TYPES[type], dims: dims.map(BigInt), rawData: rawBytes(type, values) }),
+      create(TensorProtoSchema, { name: unique, dataType: DATA_TYPES[type], dims: dims.map(BigInt), rawData: rawBytes(type, values) }),
     );
-    return name;
+    return unique;
   }
 
   private nodePrefix(): string {

@@ -34,9 +34,12 @@ export function fileContentHash(file: string): string {
 }
 
 const MEMO_FILE = '.limelight-hashes.json';
+const recalled = new Set<string>();
 
 function recallMemo(dir: string): void {
   const file = path.join(dir, MEMO_FILE);
+  if (recalled.has(file)) return;
+  recalled.add(file);
   if (!existsSync(file)) return;
   try {
     const entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Remembered>;

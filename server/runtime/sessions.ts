@@ -35,6 +35,7 @@ export interface CreatedSession {
 }
 
 function sessionOptions(provider: Provider): ort.InferenceSession.SessionOptions {
+  // No spinning: idle pool threads would compete with the sampler's JavaScript between runs (2-core machines).
   return { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3, extra: { session: { intra_op: { allow_spinning: '0' } } } };
 }
 

@@ -1,0 +1,211 @@
+// The application: the editor, the server connection and the run state, and the actions the menus,
+// keys and drops trigger (queue, interrupt, new/open/save, examples, uploads).
+import type { ObjectInfoEntry } from '../../nodes/registry.ts';
+import type { Prompt } from '../../server/engine/prompt.ts';
+import { isWorkflow, workflowToPrompt, type Workflow } from '../../server/engine/workflow.ts';
+import { GraphEditor } from '../graph/editor.ts';
+import type { LimelightNode } from '../graph/node-classes.ts';
+import { createNodeView } from '../graph/node-decorations.ts';
+import { ApiClient, inputName, type ExampleWorkflow } from './api/api-client.ts';
+import { readEmbeddedGraph } from './model/embedded-graph.ts';
+import { describeNodeClasses, type UploadKind } from './model/node-defs.ts';
+import { promptToWorkflow } from './model/prompt-to-workflow.ts';
+import { RunState } from './model/run-state.ts';
+
+const SAVED_WORKFLOW_KEY = 'limelight.workflow';
+const DEFAULT_EXAMPLE = /hobbyist/i;
+const RUN_EVENTS = ['execution_start', 'execution_cached', 'executing', 'progress', 'executed', 'execution_success', 'execution_error', 'execution_interrupted'];
+
+export interface AppElements {
+  canvas: HTMLCanvasElement;
+  overlayHost: HTMLElement;
+}
+
+export interface Notice {
+  text: string;
+  kind: 'info' | 'error';
+}
+
+export class App extends EventTarget {
+  readonly runState = new RunState();
+  readonly editor: GraphEditor;
+  examples: ExampleWorkflow[] = [];
+  workflowName = 'workflow';
+  queueRemaining = 0;
+
+  private constructor(
+    readonly api: ApiClient,
+    readonly objectInfo: Record<string, ObjectInfoEntry>,
+    elements: AppElements,
+    hooks: { paintMask(node: LimelightNode, widgetName: string): void },
+  ) {
+    super();
+    const view = createNodeView(this.runState, (ref) => api.viewUrl(ref), () => this.editor.redraw());
+    this.editor = new GraphEditor({
+      ...elements,
+      descriptions: describeNodeClasses(objectInfo),
+      view,
+      hooks: { upload: (node, widget, kinds) => this.#chooseUpload(node, widget, kinds), paintMask: hooks.paintMask },
+    });
+    this.editor.addEventListener('change', () => localStorage.setItem(SAVED_WORKFLOW_KEY, JSON.stringify(this.editor.serialize())));
+    for (const type of RUN_EVENTS) {
+      api.addEventListener(type, (event) => {
+        if (this.runState.handle(type, (event as CustomEvent).detail)) this.#runStateChanged();
+      });
+    }
+    api.addEventListener('status', (event) => {
+      const remaining = (event as CustomEvent).detail?.status?.exec_info?.queue_remaining;
+      if (typeof remaining === 'number') this.queueRemaining = remaining;
+      this.dispatchEvent(new Event('queue'));
+    });
+  }
+
+  static async start(elements: AppElements, hooks: { paintMask(node: LimelightNode, widgetName: string): void }): Promise<App> {
+    const api = new ApiClient();
+    const objectInfo = await api.getObjectInfo();
+    const app = new App(api, objectInfo, elements, hooks);
+    api.connect();
+    app.examples = await api.getExampleWorkflows().catch(() => []);
+    await app.#openInitialWorkflow();
+    return app;
+  }
+
+  notify(text: string, kind: Notice['kind'] = 'info'): void {
+    this.dispatchEvent(new CustomEvent<Notice>('notice', { detail: { text, kind } }));
+  }
+
+  #runStateChanged(): void {
+    this.editor.refreshRunState();
+    this.dispatchEvent(new Event('run'));
+    const { phase, message } = this.runState;
+    if (phase === 'failed' || phase === 'interrupted') this.notify(message ?? 'The run failed: see the marked node', 'error');
+    if (phase === 'done') this.notify('Done');
+  }
+
+  // ---- Workflows ----
+
+  async #openInitialWorkflow(): Promise<void> {
+    const saved = localStorage.getItem(SAVED_WORKFLOW_KEY);
+    if (saved) {
+      try {
+        const workflow = JSON.parse(saved);
+        if (isWorkflow(workflow)) return void this.loadWorkflow(workflow, 'workflow');
+      } catch {
+        // An unreadable saved workflow is replaced by the default one.
+      }
+    }
+    const example = this.examples.find((e) => DEFAULT_EXAMPLE.test(e.name)) ?? this.examples[0];
+    if (example) await this.loadExample(example);
+  }
+
+  loadWorkflow(workflow: Workflow, name: string): void {
+    this.runState.reset();
+    const missing = this.editor.load(workflow);
+    this.workflowName = name.replace(/\.[^.]+$/, '') || 'workflow';
+    this.dispatchEvent(new Event('workflow'));
+    if (missing.length > 0) this.notify(`Unknown node types kept as placeholders: ${missing.join(', ')}`, 'error');
+  }
+
+  newWorkflow(): void {
+    this.editor.clear();
+    this.workflowName = 'workflow';
+    this.dispatchEvent(new Event('workflow'));
+  }
+
+  async loadExample(example: ExampleWorkflow): Promise<void> {
+    try {
+      this.loadWorkflow(await this.api.getExampleWorkflow(example), example.name);
+    } catch (error) {
+      this.notify((error as Error).message, 'error');
+    }
+  }
+
+  /** Opens a workflow `.json`, or the workflow embedded in a PNG / MP4 / WebM that Limelight wrote. */
+  async openFile(file: File): Promise<boolean> {
+    const { workflow, prompt } = readEmbeddedGraph(new Uint8Array(await file.arrayBuffer()));
+    if (isWorkflow(workflow)) {
+      this.loadWorkflow(workflow, file.name);
+      return true;
+    }
+    if (prompt && typeof prompt === 'object') {
+      this.loadWorkflow(promptToWorkflow(prompt as Prompt, this.objectInfo), file.name);
+      this.notify(`${file.name} carried only the API prompt: the layout was rebuilt`);
+      return true;
+    }
+    this.notify(`${file.name} holds no Limelight workflow`, 'error');
+    return false;
+  }
+
+  saveWorkflow(): void {
+    const blob = new Blob([JSON.stringify(this.editor.serialize(), null, 2)], { type: 'application/json' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `${this.workflowName}.json`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  // ---- Running ----
+
+  async queue(): Promise<void> {
+    const workflow = this.editor.serialize();
+    const { prompt, errors } = workflowToPrompt(workflow, this.objectInfo);
+    if (errors.some((e) => e.node_id === undefined)) {
+      this.runState.showLocalErrors(errors);
+      return this.#runStateChanged();
+    }
+    try {
+      const result = await this.api.queueWorkflow(workflow, prompt);
+      if (result.ok) {
+        this.editor.applySeedControls();
+        this.notify(`Queued (#${result.number})`);
+      } else {
+        this.runState.showRefusal(result.refusal);
+        this.#runStateChanged();
+      }
+    } catch (error) {
+      this.notify(`Could not reach the server: ${(error as Error).message}`, 'error');
+    }
+  }
+
+  async interrupt(): Promise<void> {
+    await this.api.interrupt();
+  }
+
+  // ---- Uploads ----
+
+  #chooseUpload(node: LimelightNode, widgetName: string, kinds: UploadKind[]): void {
+    const picker = document.createElement('input');
+    picker.type = 'file';
+    picker.accept = kinds.map((k) => `${k}/*`).join(',');
+    picker.addEventListener('change', () => {
+      const file = picker.files?.[0];
+      if (file) void this.uploadToNode(node, widgetName, file);
+    });
+    picker.click();
+  }
+
+  /** Uploads a file into the input folder and selects it on the node's combo. */
+  async uploadToNode(node: LimelightNode, widgetName: string, file: Blob, filename = (file as File).name): Promise<string | null> {
+    try {
+      const name = inputName(await this.api.upload(file, filename));
+      const widget = node.widget(widgetName);
+      const values = widget?.options.values;
+      if (Array.isArray(values) && !values.includes(name)) values.push(name);
+      node.setWidgetValue(widgetName, name);
+      this.notify(`Uploaded ${name}`);
+      return name;
+    } catch (error) {
+      this.notify(`Upload failed: ${(error as Error).message}`, 'error');
+      return null;
+    }
+  }
+
+  /** The upload combo of a node that accepts this kind of file, if any. */
+  uploadTarget(node: LimelightNode, mime: string): string | null {
+    for (const input of node.description?.inputs ?? []) {
+      if ('widget' in input && input.widget.uploads.some((kind) => mime.startsWith(`${kind}/`))) return input.widget.name;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,28 @@
+// Keyboard shortcuts of the whole editor (litegraph handles copy, paste, delete and select-all itself).
+import type { App } from '../app.ts';
+import { chooseFile } from './elements.ts';
+import { WORKFLOW_FILE_TYPES } from './menu-bar.ts';
+
+function isTyping(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
+export function enableShortcuts(app: App): void {
+  document.addEventListener('keydown', (event) => {
+    const mod = event.ctrlKey || event.metaKey;
+    if (!mod || isTyping(event.target)) return;
+    const key = event.key.toLowerCase();
+    const actions: Record<string, (() => unknown) | undefined> = {
+      enter: () => app.queue(),
+      z: () => (event.shiftKey ? app.editor.redo() : app.editor.undo()),
+      y: () => app.editor.redo(),
+      s: () => app.saveWorkflow(),
+      o: () => chooseFile(WORKFLOW_FILE_TYPES, (file) => void app.openFile(file)),
+    };
+    const action = actions[key];
+    if (!action) return;
+    event.preventDefault();
+    event.stopPropagation();
+    void action();
+  });
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { NoCrossAttentionError } from '../server/onnx/cross-attention-patch.ts';
+import { injectAttention, parseWords } from '../server/onnx/inject.ts';
+import { defineNode, NodeInputError } from './define.ts';
+import type { MaskBatch } from './types.ts';
+import type { DiffusionModel } from '../server/runtime/values.ts';
+
+export default defineNode({
+  type: 'InjectCrossAttention',
+  displayName: 'Inject Cross-Attention Mask',
+  category: 'limelight/attention',
+  description:
+    'The spotlight: where the mask is white the prompt acts as usual; where it is black the UNet\'s cross-attention to the prompt is scaled by (1 − weight), so that area keeps its look. 0.8 is the usual weight; 1.0 is rigid ("flat sticker"), 0.1 barely holds. Chain two for two masks on two word groups.',
+  version: 1,
+  inputs: {
+    required: {
+      model: { type: 'MODEL' },
+      mask: { type: 'MASK', tooltip: 'white = attend to the prompt here; one mask for every frame, or one per frame' },
+      weight: { type: 'FLOAT', default: 0.8, min: 0, max: 1, step: 0.05, tooltip: '0 = no effect, 0.8 = usual, 1 = the prompt is ignored where black' },
+    },
+    optional: {
+      words: { type: 'STRING', default: '', tooltip: 'only these prompt words follow the mask (e.g. "door frame"); empty = the whole prompt' },
+    },
+  },
+  outputs: [{ type: 'MODEL', name: 'MODEL' }],
+  execute: async ({ model, mask, weight, words }, ctx) => {
+    const masks = mask as MaskBatch;
+    if (masks.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');
+    try {
+      const injected = await injectAttention(
+        model as DiffusionModel,
+        { masks, weight, words: parseWords(words ?? '') },
+        path.join(ctx.folders.temp, 'patched-models'),
+      );
+      return { outputs: [injected] };
+    } catch (error) {
+      if (error instanceof NoCrossAttentionError) throw new NodeInputError('model', `${(model as DiffusionModel).name}: ${error.message}`);
+      throw error;
+    }
+  },
+});

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { folderContentHash } from '../server/runtime/file-identity.ts';
+import { listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
+import { DEVICES, type Device } from '../server/runtime/sessions.ts';
+import { defineNode, NodeInputError } from './define.ts';
+
+export default defineNode({
+  type: 'LoadModel',
+  displayName: 'Load Model',
+  category: 'limelight/model',
+  description:
+    'Loads a Stable Diffusion ONNX export (diffusers/optimum folder layout) from the models folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
+  version: 1,
+  inputs: {
+    required: {
+      model: { type: 'COMBO', options: (env) => listModelFolders(env.folders.models), default: 'limelight-demo' },
+      device: { type: 'COMBO', options: DEVICES, default: 'auto' },
+    },
+  },
+  outputs: [
+    { type: 'MODEL', name: 'MODEL' },
+    { type: 'CLIP', name: 'CLIP' },
+    { type: 'VAE', name: 'VAE' },
+  ],
+  validate: ({ model }, env) => {
+    const available = listModelFolders(env.folders.models);
+    if (model !== undefined && !available.includes(model)) {
+      return `no model folder "${model}" in ${env.folders.models} (found: ${available.join(', ') || 'none'}); put a Stable Diffusion ONNX export there`;
+    }
+    return null;
+  },
+  fingerprint: ({ model }, env) => {
+    const dir = path.join(env.folders.models, model ?? '');
+    return model && existsSync(dir) ? folderContentHash(dir) : 'missing';
+  },
+  execute: async ({ model, device }, ctx) => {
+    let loaded;
+    try {
+      loaded = await loadModel(path.join(ctx.folders.models, model), device as Device);
+    } catch (error) {
+      throw new NodeInputError('model', (error as Error).message);
+    }
+    for (const warning of loaded.warnings) ctx.log.warn(warning);
+    const summary = `${model} on ${loaded.provider}${loaded.model.unet.floatType === 'float16' ? ' (fp16)' : ''}`;
+    ctx.log.info(summary);
+    return { outputs: [loaded.model, loaded.clip, loaded.vae], ui: { text: [summary, ...loaded.warnings] } };
+  },
+});

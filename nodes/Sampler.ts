@@ -1,0 +1,60 @@
+import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
+import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
+import { defineNode, NodeInputError } from './define.ts';
+
+export default defineNode({
+  type: 'Sampler',
+  displayName: 'Sampler',
+  category: 'limelight/sampling',
+  description:
+    'Denoises latent frames with the model, guided by the prompt. denoise < 1 keeps part of the source (img2img: steps × denoise steps run). ' +
+    'temperature re-injects fresh noise between steps (euler_ancestral and ddim: η; lcm: fresh vs. the initial noise); euler and turbo are deterministic. ' +
+    'Every frame starts from the same noise unless noise_per_frame is on.',
+  version: 1,
+  inputs: {
+    required: {
+      model: { type: 'MODEL' },
+      positive: { type: 'CONDITIONING' },
+      latent: { type: 'LATENT' },
+      seed: { type: 'INT', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, controlAfterGenerate: true },
+      steps: { type: 'INT', default: 20, min: 1, max: 200 },
+      cfg: { type: 'FLOAT', default: 7, min: 1, max: 30, step: 0.1, tooltip: 'classifier-free guidance scale; 1 skips the unconditional pass' },
+      sampler: { type: 'COMBO', options: SAMPLER_NAMES, default: 'euler' },
+      temperature: { type: 'FLOAT', default: 0, min: 0, max: 1, step: 0.01 },
+      denoise: { type: 'FLOAT', default: 0.6, min: 0.01, max: 1, step: 0.01 },
+      batch_size: { type: 'INT', default: 4, min: 1, max: 64, tooltip: 'frames per UNet call' },
+      noise_per_frame: { type: 'BOOLEAN', default: false, tooltip: 'off: one noise for the whole clip (steadier video)' },
+    },
+    optional: {
+      negative: { type: 'CONDITIONING' },
+    },
+  },
+  outputs: [{ type: 'LATENT', name: 'LATENT' }],
+  persist: true,
+  execute: async (inputs, ctx) => {
+    const { model, positive, negative, latent } = inputs;
+    const problem = checkConditioning(model, positive, negative);
+    if (problem) throw new NodeInputError(negative && problem.startsWith('negative') ? 'negative' : 'positive', problem);
+    if (latent.channels !== model.latentChannels) {
+      throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
+    }
+    const result = await sampleLatents(
+      model,
+      positive,
+      negative,
+      latent,
+      {
+        seed: inputs.seed,
+        steps: inputs.steps,
+        cfg: inputs.cfg,
+        sampler: inputs.sampler as SamplerName,
+        temperature: inputs.temperature,
+        denoise: inputs.denoise,
+        batchSize: inputs.batch_size,
+        noisePerFrame: inputs.noise_per_frame,
+      },
+      { onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }) },
+    );
+    return { outputs: [result] };
+  },
+});

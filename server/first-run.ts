@@ -1,0 +1,55 @@
+// What `npm start` (and a headless run) needs before it can work on a fresh clone: the editor bundle,
+// the demo model and the sample media. Each is built once and skipped while it is current.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureSampleMedia } from './media/sample-media.ts';
+import { ensureDemoModel } from './onnx/demo-model.ts';
+import type { Settings } from './config.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLIENT_DIR = path.join(REPO_ROOT, 'client');
+/** Shared modules the client bundles besides its own folder. */
+const CLIENT_SHARED_SOURCES = ['nodes/types.ts', 'server/engine/workflow.ts'];
+
+function newestModification(target: string): number {
+  if (!existsSync(target)) return 0;
+  const info = statSync(target);
+  if (!info.isDirectory()) return info.mtimeMs;
+  return readdirSync(target, { withFileTypes: true })
+    .filter((entry) => entry.name !== 'dist' && entry.name !== 'node_modules')
+    .reduce((newest, entry) => Math.max(newest, newestModification(path.join(target, entry.name))), info.mtimeMs);
+}
+
+/** The built editor is missing or older than its sources. */
+export function clientNeedsBuild(): boolean {
+  const built = path.join(CLIENT_DIR, 'dist', 'index.html');
+  if (!existsSync(path.join(CLIENT_DIR, 'index.html'))) return false;
+  if (!existsSync(built)) return true;
+  const sources = Math.max(newestModification(CLIENT_DIR), ...CLIENT_SHARED_SOURCES.map((f) => newestModification(path.join(REPO_ROOT, f))));
+  return sources > statSync(built).mtimeMs;
+}
+
+export async function buildClient(): Promise<void> {
+  const { build } = await import('vite');
+  await build({ root: CLIENT_DIR, configFile: path.join(CLIENT_DIR, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+async function step(out: (text: string) => void, label: string, work: () => unknown): Promise<void> {
+  const started = Date.now();
+  out(`${label}…`);
+  await work();
+  out(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Builds what is missing; prints a line per step only when there is work to do. */
+export async function prepareFirstRun(settings: Settings, out: (text: string) => void, options: { client: boolean }): Promise<void> {
+  if (options.client && clientNeedsBuild()) await step(out, 'building the editor (client/dist)', buildClient);
+  const modelDir = path.join(settings.folders.models, 'limelight-demo');
+  const hadModel = existsSync(path.join(modelDir, 'model_index.json'));
+  if (hadModel) ensureDemoModel(settings.folders.models);
+  else await step(out, `generating the demo model (${modelDir})`, () => ensureDemoModel(settings.folders.models));
+  const hadMedia = existsSync(path.join(settings.folders.input, 'limelight-sample.mp4'));
+  if (hadMedia) await ensureSampleMedia(settings.folders.input);
+  else await step(out, `generating the sample clip and masks (${settings.folders.input})`, () => ensureSampleMedia(settings.folders.input));
+}

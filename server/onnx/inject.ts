@@ -1,0 +1,109 @@
+// Attaches attention masks to a MODEL: points it at the patched UNet and adds the provider that
+// feeds the bias inputs for each UNet call. The surgery is done once per UNet file (cached on disk);
+// masks and weights only change what the provider computes, so the session is reused.
+import * as ort from 'onnxruntime-node';
+import type { MaskBatch } from '../../nodes/types.ts';
+import type { Conditioning, DiffusionModel, UNetBatch, UNetInputProvider } from '../runtime/values.ts';
+import { biasTensor, FrameBias, tokenGate, type Injection } from './attention-bias.ts';
+import type { BiasInput } from './cross-attention-patch.ts';
+import { ensurePatchedModel } from './patched-model.ts';
+
+export interface AttentionInjection {
+  masks: MaskBatch;
+  weight: number;
+  /** Lower-case words of the prompt to target; empty = the whole prompt. */
+  words: readonly string[];
+}
+
+interface AttentionState {
+  sourceFile: string;
+  injections: readonly AttentionInjection[];
+}
+
+/** Which provider of a MODEL is ours, with what it was built from (so chained nodes compose). */
+const attentionProviders = new WeakMap<UNetInputProvider, AttentionState>();
+
+export class InjectionError extends Error {}
+
+export function parseWords(words: string): string[] {
+  return words
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
+    .filter((w) => w.length > 0);
+}
+
+function gateFor(injection: AttentionInjection, positive: Conditioning): Float32Array {
+  if (injection.words.length === 0) return tokenGate(positive.sequenceLength);
+  const positions: number[] = [];
+  for (const word of injection.words) {
+    const found = positive.words.filter((w) => w.word.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '') === word);
+    if (found.length === 0) {
+      throw new InjectionError(`InjectCrossAttention: "${word}" is not a word of the prompt "${positive.text}"; change 'words' or the prompt`);
+    }
+    for (const w of found) positions.push(...w.positions);
+  }
+  return tokenGate(positive.sequenceLength, positions);
+}
+
+function maskFor(injection: AttentionInjection, frame: number, frameCount: number | undefined): Float32Array {
+  const { masks } = injection.masks;
+  if (masks.length === 1) return masks[0];
+  if (frame < masks.length && (frameCount === undefined || frameCount === masks.length)) return masks[frame];
+  throw new InjectionError(
+    `InjectCrossAttention: the mask has ${masks.length} frames but the clip has ${frameCount ?? `more than ${frame}`}; give one mask, or one per frame (KeyframeInterpolate makes them)`,
+  );
+}
+
+function makeProvider(biasInputs: readonly BiasInput[], injections: readonly AttentionInjection[]): UNetInputProvider {
+  const divisors = biasInputs.map((b) => b.divisor);
+  const frameBiases = new Map<string, FrameBias>();
+  let last: { key: string; feeds: Record<string, ort.Tensor> } | undefined;
+  return (batch: UNetBatch) => {
+    const key = `${batch.latentWidth}x${batch.latentHeight}|${batch.frames.join(',')}|${batch.conditional.join(',')}|${batch.positive.text}`;
+    if (last?.key === key) return last.feeds; // the same batch at the next step
+    const gates = injections.map((inj) => gateFor(inj, batch.positive));
+    const biasOf = (frame: number): FrameBias => {
+      const id = `${batch.latentWidth}x${batch.latentHeight}|${frame}|${batch.positive.text}`;
+      let bias = frameBiases.get(id);
+      if (!bias) {
+        const parts: Injection[] = injections.map((inj, i) => ({
+          mask: maskFor(inj, frame, batch.frameCount),
+          maskWidth: inj.masks.width,
+          maskHeight: inj.masks.height,
+          weight: inj.weight,
+          gate: gates[i],
+        }));
+        bias = new FrameBias(batch.latentWidth, batch.latentHeight, parts, divisors);
+        if (frameBiases.size >= 256) frameBiases.clear();
+        frameBiases.set(id, bias);
+      }
+      return bias;
+    };
+    const k = batch.frames.length;
+    const rows = batch.conditional.map((conditional, r) => (conditional ? biasOf(batch.frames[r % k]) : null));
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of biasInputs) {
+      const { data, dims, type } = biasTensor(input, rows, batch.positive.sequenceLength);
+      feeds[input.name] = new ort.Tensor(type, data, dims);
+    }
+    last = { key, feeds };
+    return feeds;
+  };
+}
+
+/**
+ * The model with one more attention mask. Masks chain: each node's bias adds to the previous ones
+ * (sum of logs = product of factors). With every weight at 0 the unpatched UNet runs, bit-identical.
+ */
+export async function injectAttention(model: DiffusionModel, injection: AttentionInjection, cacheDir: string): Promise<DiffusionModel> {
+  const previous = model.extraInputs.find((p) => attentionProviders.has(p));
+  const state = previous ? attentionProviders.get(previous)! : { sourceFile: model.unetFile, injections: [] };
+  const injections = [...state.injections, injection].filter((i) => i.weight > 0);
+  const others = model.extraInputs.filter((p) => p !== previous);
+  if (injections.length === 0) return { ...model, unetFile: state.sourceFile, extraInputs: others };
+  const patched = await ensurePatchedModel(state.sourceFile, cacheDir);
+  const provider = makeProvider(patched.biasInputs, injections);
+  attentionProviders.set(provider, { sourceFile: state.sourceFile, injections });
+  return { ...model, unetFile: patched.path, extraInputs: [...others, provider] };
+}

@@ -1,0 +1,57 @@
+// `limelight inspect-model <dir>`: the parts of a model folder, their inputs and outputs, and what the
+// runtime detected (provider, float type, timestep form, VAE and tokenizer settings, scheduler).
+import { statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { loadModel } from '../runtime/model-folder.ts';
+import { sessions, type Device } from '../runtime/sessions.ts';
+import { tokenizerFor } from '../runtime/text-encoding.ts';
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+function formatValues(values: readonly InferenceSession.ValueMetadata[]): string {
+  return values.map((v) => (v.isTensor ? `${v.name} ${v.type} [${v.shape.join(', ')}]` : `${v.name} (not a tensor)`)).join('; ');
+}
+
+async function describePart(dir: string, file: string, device: Device): Promise<string[]> {
+  const partDir = path.dirname(file);
+  const files = readdirSync(partDir)
+    .filter((name) => !name.startsWith('.') && statSync(path.join(partDir, name)).isFile())
+    .map((name) => `${name} ${formatBytes(statSync(path.join(partDir, name)).size)}`);
+  const lease = await sessions.acquire(file, device);
+  try {
+    return [
+      `  ${path.relative(dir, file)}  (${files.join(', ')})`,
+      `    inputs:  ${formatValues(lease.session.inputMetadata)}`,
+      `    outputs: ${formatValues(lease.session.outputMetadata)}`,
+    ];
+  } finally {
+    lease.release();
+  }
+}
+
+export async function inspectModel(dir: string, device: Device = 'auto'): Promise<string> {
+  const { model, clip, vae, provider, warnings } = await loadModel(dir, device);
+  const parts = [model.unetFile, clip.textEncoderFile, ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
+  const lines = [`${model.name}  (${dir})`, 'parts:'];
+  for (const file of parts) lines.push(...(await describePart(dir, file, device)));
+  const tokenizer = tokenizerFor(clip.tokenizerDir);
+  const s = model.scheduler;
+  const u = model.unet;
+  lines.push(
+    'detected:',
+    `  provider: ${provider}${warnings.map((w) => ` (${w})`).join('')}`,
+    `  float type: ${u.floatType}`,
+    `  timestep: ${u.timestepType}, shape ${u.timestepShape === 'scalar' ? '[]' : u.timestepShape === 'one' ? '[1]' : '[batch]'}`,
+    `  encoder_hidden_states width: ${u.contextDim ?? 'dynamic'}${u.timestepCondDim ? `; timestep_cond (LCM guidance embedding) ${u.timestepCondDim}` : ''}`,
+    `  text encoder: input_ids ${clip.signature.idsType}; tokenizer BOS ${tokenizer.bosId}, EOS ${tokenizer.eosId}, pad ${tokenizer.padId}, length ${tokenizer.maxLength}`,
+    `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}, latent channels ${vae.latentChannels}, ` +
+      (vae.encoder ? `encoder output ${vae.encoder.output}` : 'no encoder (text-to-image only)'),
+    `  scheduler: ${s.betaSchedule} β ${s.betaStart}–${s.betaEnd} over ${s.numTrainTimesteps}, ${s.predictionType}, ${s.timestepSpacing} spacing, steps_offset ${s.stepsOffset}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,167 @@
+// Model folders in the diffusers/optimum ONNX layout: discovery under the models folder, the files and
+// configs each part needs, and loading (sessions created and checked against the contract).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { checkTextEncoder, checkUNet, checkVaeDecoder, checkVaeEncoder, ModelContractError } from './contract.ts';
+import { parseSchedulerConfig, type SchedulerConfig } from './schedule.ts';
+import { sessions, type Device, type Provider } from './sessions.ts';
+import type { ClipModel, DiffusionModel, VaeModel } from './values.ts';
+
+type Metadata = readonly InferenceSession.ValueMetadata[];
+
+export interface VaeConfig {
+  scalingFactor: number;
+  downFactor: number;
+  latentChannels: number;
+}
+
+export interface ModelFolder {
+  dir: string;
+  name: string;
+  unetFile: string;
+  textEncoderFile: string;
+  /** Absent in text-to-image-only exports. */
+  vaeEncoderFile?: string;
+  vaeDecoderFile: string;
+  tokenizerDir: string;
+  scheduler: SchedulerConfig;
+  vae: VaeConfig;
+}
+
+const LAYOUT_HINT =
+  'a diffusers/optimum Stable Diffusion ONNX export has unet/, text_encoder/, vae_decoder/ (and vae_encoder/ for image-to-image), tokenizer/ and scheduler/';
+
+/** Names of the model folders under `modelsDir` (folders with model_index.json or unet/model.onnx). */
+export function listModelFolders(modelsDir: string): string[] {
+  if (!existsSync(modelsDir)) return [];
+  return readdirSync(modelsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .filter((e) => ['model_index.json', path.join('unet', 'model.onnx')].some((f) => existsSync(path.join(modelsDir, e.name, f))))
+    .map((e) => e.name)
+    .sort();
+}
+
+function readJsonObject(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ModelContractError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ModelContractError(`${file}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+function readVaeConfig(dir: string): VaeConfig {
+  const file = ['vae_decoder', 'vae_encoder', 'vae'].map((part) => path.join(dir, part, 'config.json')).find(existsSync);
+  const config = file ? readJsonObject(file) : {};
+  const blocks = Array.isArray(config.block_out_channels) ? config.block_out_channels.length : 4;
+  const scaling = config.scaling_factor;
+  const channels = config.latent_channels;
+  return {
+    scalingFactor: typeof scaling === 'number' && scaling > 0 ? scaling : 0.18215,
+    downFactor: 2 ** Math.max(blocks - 1, 0),
+    latentChannels: typeof channels === 'number' && channels > 0 ? channels : 4,
+  };
+}
+
+/** Finds the files and reads the configs of a model folder; throws naming the first thing missing. */
+export function readModelFolder(dir: string): ModelFolder {
+  const name = path.basename(dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelContractError(`model folder ${dir} does not exist`);
+  const required = (relative: string) => {
+    const file = path.join(dir, relative);
+    if (!existsSync(file)) throw new ModelContractError(`model folder "${name}": missing ${relative} — ${LAYOUT_HINT}`);
+    return file;
+  };
+  const unetFile = required(path.join('unet', 'model.onnx'));
+  const textEncoderFile = required(path.join('text_encoder', 'model.onnx'));
+  const vaeDecoderFile = required(path.join('vae_decoder', 'model.onnx'));
+  const tokenizerDir = path.dirname(required(path.join('tokenizer', existsSync(path.join(dir, 'tokenizer', 'tokenizer.json')) ? 'tokenizer.json' : 'vocab.json')));
+  const schedulerFile = required(path.join('scheduler', 'scheduler_config.json'));
+  let scheduler: SchedulerConfig;
+  try {
+    scheduler = parseSchedulerConfig(readJsonObject(schedulerFile));
+  } catch (error) {
+    throw new ModelContractError(`model folder "${name}": ${(error as Error).message}`);
+  }
+  const vaeEncoderFile = path.join(dir, 'vae_encoder', 'model.onnx');
+  return {
+    dir,
+    name,
+    unetFile,
+    textEncoderFile,
+    vaeEncoderFile: existsSync(vaeEncoderFile) ? vaeEncoderFile : undefined,
+    vaeDecoderFile,
+    tokenizerDir,
+    scheduler,
+    vae: readVaeConfig(dir),
+  };
+}
+
+export interface LoadedModel {
+  model: DiffusionModel;
+  clip: ClipModel;
+  vae: VaeModel;
+  /** The provider running the UNet. */
+  provider: Provider;
+  /** Provider fallbacks, one line each. */
+  warnings: string[];
+}
+
+/** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
+export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
+  const folder = readModelFolder(dir);
+  const warnings = new Set<string>();
+  const inspect = async <T>(file: string, check: (relative: string, inputs: Metadata, outputs: Metadata) => T): Promise<{ signature: T; provider: Provider }> => {
+    const lease = await sessions.acquire(file, device);
+    try {
+      if (lease.warning) warnings.add(lease.warning);
+      const relative = `${folder.name}/${path.relative(dir, file)}`;
+      const signature = check(relative, lease.session.inputMetadata, lease.session.outputMetadata);
+      return { signature, provider: lease.provider };
+    } finally {
+      lease.release();
+    }
+  };
+  const channels = folder.vae.latentChannels;
+  const unet = await inspect(folder.unetFile, checkUNet);
+  const text = await inspect(folder.textEncoderFile, checkTextEncoder);
+  const decoder = await inspect(folder.vaeDecoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
+  const encoder = folder.vaeEncoderFile ? await inspect(folder.vaeEncoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
+  const { contextDim } = unet.signature;
+  const { hiddenSize } = text.signature;
+  if (contextDim !== undefined && hiddenSize !== undefined && contextDim !== hiddenSize) {
+    throw new ModelContractError(
+      `model folder "${folder.name}": text_encoder/model.onnx outputs ${hiddenSize}-wide hidden states but unet/model.onnx expects encoder_hidden_states of width ${contextDim}`,
+    );
+  }
+  return {
+    model: {
+      kind: 'diffusion-model',
+      name: folder.name,
+      folder: dir,
+      unetFile: folder.unetFile,
+      device,
+      provider: unet.provider,
+      unet: unet.signature,
+      scheduler: folder.scheduler,
+      latentChannels: channels,
+      extraInputs: [],
+    },
+    clip: { kind: 'clip', name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
+    vae: {
+      kind: 'vae',
+      name: folder.name,
+      encoderFile: folder.vaeEncoderFile,
+      decoderFile: folder.vaeDecoderFile,
+      device,
+      encoder: encoder?.signature,
+      decoder: decoder.signature,
+      ...folder.vae,
+    },
+    provider: unet.provider,
+    warnings: [...warnings],
+  };
+}

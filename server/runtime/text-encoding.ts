@@ -1,0 +1,45 @@
+// Prompt → CONDITIONING: tokenize, run the text encoder on the prompt and the empty prompt together.
+import { ClipTokenizer } from './tokenizer.ts';
+import { sessions } from './sessions.ts';
+import { integerTensor, readFloats } from './tensors.ts';
+import type { ClipModel, Conditioning } from './values.ts';
+
+const tokenizers = new Map<string, ClipTokenizer>();
+
+export function tokenizerFor(dir: string): ClipTokenizer {
+  let tokenizer = tokenizers.get(dir);
+  if (!tokenizer) {
+    tokenizer = ClipTokenizer.load(dir);
+    tokenizers.set(dir, tokenizer);
+  }
+  return tokenizer;
+}
+
+export async function encodePrompt(clip: ClipModel, text: string): Promise<Conditioning> {
+  const tokenizer = tokenizerFor(clip.tokenizerDir);
+  const prompt = tokenizer.encode(text);
+  const empty = tokenizer.encode('');
+  const length = prompt.ids.length;
+  const ids = new Int32Array(2 * length);
+  ids.set(prompt.ids, 0);
+  ids.set(empty.ids, length);
+  const lease = await sessions.acquire(clip.textEncoderFile, clip.device);
+  try {
+    const result = await lease.session.run({ input_ids: integerTensor(clip.signature.idsType, ids, [2, length]) });
+    const hidden = result.last_hidden_state;
+    const hiddenSize = Number(hidden.dims[2]);
+    const values = readFloats(hidden);
+    return {
+      text,
+      ids: prompt.ids,
+      words: prompt.words,
+      truncated: prompt.truncated,
+      sequenceLength: length,
+      hiddenSize,
+      embeddings: values.slice(0, length * hiddenSize),
+      emptyPrompt: values.slice(length * hiddenSize, 2 * length * hiddenSize),
+    };
+  } finally {
+    lease.release();
+  }
+}

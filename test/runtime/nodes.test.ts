@@ -1,0 +1,138 @@
+// The model nodes end to end on the demo model: LoadModel → TextEncode → VAEEncode → Sampler → VAEDecode.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ExecuteContext } from '../../nodes/define.ts';
+import LoadModel from '../../nodes/LoadModel.ts';
+import Sampler from '../../nodes/Sampler.ts';
+import TextEncode from '../../nodes/TextEncode.ts';
+import VAEDecode from '../../nodes/VAEDecode.ts';
+import VAEEncode from '../../nodes/VAEEncode.ts';
+import type { ImageBatch } from '../../nodes/types.ts';
+import { digestBytes } from '../../server/engine/values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch, VaeModel, ClipModel } from '../../server/runtime/values.ts';
+import { makeContext, makeFolders } from '../helpers/context.ts';
+import { demoModel, meanRgb, psnr, sampleClipFrames, syntheticClip } from './fixtures.ts';
+
+const modelDir = demoModel({}, 'limelight-demo');
+const context = (overrides: Partial<ExecuteContext> = {}) =>
+  makeContext({ folders: { ...makeFolders(), models: path.dirname(modelDir) }, ...overrides });
+
+async function run(node: typeof Sampler, inputs: Record<string, unknown>, ctx = context()): Promise<unknown[]> {
+  return (await node.execute(inputs as never, ctx)).outputs;
+}
+
+const [model, clip, vae] = (await run(LoadModel, { model: 'limelight-demo', device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
+const encode = async (text: string) => (await run(TextEncode, { clip, text }))[0] as Conditioning;
+const toLatent = async (image: ImageBatch) => (await run(VAEEncode, { vae, image }))[0] as LatentBatch;
+const toImage = async (samples: LatentBatch) => (await run(VAEDecode, { vae, samples }))[0] as ImageBatch;
+
+const settings = { seed: 42, steps: 20, cfg: 7, sampler: 'euler', temperature: 0, denoise: 0.5, batch_size: 2, noise_per_frame: false };
+const sample = async (positive: Conditioning, latent: LatentBatch, overrides: Record<string, unknown> = {}, ctx = context()) =>
+  (await run(Sampler, { model, positive, latent, ...settings, ...overrides }, ctx))[0] as LatentBatch;
+
+const clip256 = syntheticClip(256, 256, 3);
+const latent256 = await toLatent(clip256);
+const neutral = await encode('a photo of a street');
+
+describe('model nodes on the demo model', () => {
+  it('LoadModel reports the provider and lists model folders', async () => {
+    const result = await LoadModel.execute({ model: 'limelight-demo', device: 'cpu' } as never, context());
+    expect(result.ui?.text).toEqual(['limelight-demo on cpu']);
+    const env = { folders: { ...makeFolders(), models: path.dirname(modelDir) } };
+    expect(LoadModel.validate?.({ model: 'sd15' } as never, env)).toMatch(/no model folder "sd15" in .* \(found: limelight-demo\)/);
+  });
+
+  it('keeps the picture: img2img at denoise 0.5 stays well above 20 dB PSNR', async () => {
+    const out = await toImage(await sample(neutral, latent256));
+    expect(out.width).toBe(256);
+    expect(out.fps).toBe(24);
+    for (let f = 0; f < 3; f++) expect(psnr(out.frames[f], clip256.frames[f])).toBeGreaterThan(24);
+  });
+
+  it('keeps the sample clip above 20 dB PSNR at denoise 0.5 (hobbyist settings)', { timeout: 60_000 }, async () => {
+    const clip = await sampleClipFrames(4);
+    const out = await toImage(await sample(neutral, await toLatent(clip), { batch_size: 4 }));
+    for (let f = 0; f < clip.frames.length; f++) expect(psnr(out.frames[f], clip.frames[f])).toBeGreaterThan(20);
+  });
+
+  it('recolours towards the colour words of the prompt', async () => {
+    const base = meanRgb((await toImage(await sample(neutral, latent256))).frames[0]);
+    const red = meanRgb((await toImage(await sample(await encode('a red street'), latent256))).frames[0]);
+    const blue = meanRgb((await toImage(await sample(await encode('a blue street'), latent256))).frames[0]);
+    expect(red[0] - base[0]).toBeGreaterThan(15);
+    expect(red[2] - base[2]).toBeLessThan(-5);
+    expect(blue[2] - base[2]).toBeGreaterThan(15);
+    expect(blue[0] - base[0]).toBeLessThan(-5);
+  });
+
+  it('is bit-identical run after run', async () => {
+    const prompt = await encode('golden light');
+    const runs = await Promise.all([0, 1, 2].map(() => sample(prompt, latent256, { sampler: 'euler_ancestral', temperature: 0.5 })));
+    for (const other of runs.slice(1)) other.frames.forEach((frame, f) => expect(Buffer.from(frame.buffer).equals(Buffer.from(runs[0].frames[f].buffer))).toBe(true));
+  });
+
+  it('gives every frame the same noise unless noise_per_frame is on', async () => {
+    const still = await toLatent({ ...clip256, frames: [clip256.frames[0], clip256.frames[0]] });
+    const shared = await sample(neutral, still, { batch_size: 1 });
+    expect(shared.frames[1]).toEqual(shared.frames[0]);
+    const separate = await sample(neutral, still, { noise_per_frame: true });
+    expect(separate.frames[1]).not.toEqual(separate.frames[0]);
+  });
+
+  it('runs every sampler; temperature adds fresh noise only where it applies', async () => {
+    const small = await toLatent(syntheticClip(64, 64, 1));
+    const outputs: Record<string, Float32Array> = {};
+    for (const sampler of ['euler', 'euler_ancestral', 'ddim', 'lcm', 'turbo']) {
+      for (const temperature of [0, 0.8]) {
+        const frame = (await sample(neutral, small, { sampler, temperature, steps: 8 })).frames[0];
+        expect(frame.every(Number.isFinite)).toBe(true);
+        outputs[`${sampler}@${temperature}`] = frame;
+      }
+    }
+    expect(outputs['euler_ancestral@0']).toEqual(outputs['euler@0']);
+    expect(outputs['euler@0.8']).toEqual(outputs['euler@0']);
+    expect(outputs['turbo@0.8']).toEqual(outputs['turbo@0']);
+    for (const sampler of ['euler_ancestral', 'ddim', 'lcm']) expect(outputs[`${sampler}@0.8`]).not.toEqual(outputs[`${sampler}@0`]);
+    expect(outputs['ddim@0']).not.toEqual(outputs['euler@0']);
+  });
+
+  it('reports frames and steps, and batches CFG (cfg 1 runs the conditional rows only)', async () => {
+    const rows: boolean[][] = [];
+    const watched: DiffusionModel = { ...model, extraInputs: [(batch) => (rows.push([...batch.conditional]), {})] };
+    const ctx = context();
+    await run(Sampler, { model: watched, positive: neutral, latent: latent256, ...settings, steps: 4, batch_size: 2 }, ctx);
+    expect(ctx.progressCalls.map((c) => [c.value, c.max, c.detail?.frame, c.detail?.step])).toEqual([
+      [1, 4, 2, 1], [2, 4, 2, 2], [3, 4, 3, 1], [4, 4, 3, 2],
+    ]);
+    expect(ctx.progressCalls[0].detail).toMatchObject({ frames: 3, steps: 2 });
+    expect(rows[0]).toEqual([false, false, true, true]);
+    rows.length = 0;
+    await run(Sampler, { model: watched, positive: neutral, latent: latent256, ...settings, steps: 2, cfg: 1 });
+    expect(rows[0]).toEqual([true, true]);
+  });
+
+  it('stops within one UNet call of an interrupt', async () => {
+    let calls = 0;
+    const counted: DiffusionModel = { ...model, extraInputs: [() => (calls++, {})] };
+    const ctx = context();
+    const original = ctx.progress.bind(ctx);
+    ctx.progress = (value, max, detail) => {
+      if (value === 2) ctx.abort();
+      original(value, max, detail);
+    };
+    await expect(run(Sampler, { model: counted, positive: neutral, latent: latent256, ...settings }, ctx)).rejects.toThrow();
+    expect(calls).toBe(2);
+  });
+
+  it('never writes into its inputs', async () => {
+    const digests = latent256.frames.map(digestBytes);
+    const embeddings = digestBytes(neutral.embeddings);
+    await sample(neutral, latent256, { steps: 2 });
+    expect(latent256.frames.map(digestBytes)).toEqual(digests);
+    expect(digestBytes(neutral.embeddings)).toBe(embeddings);
+  });
+
+  it('explains frame sizes the VAE cannot take', async () => {
+    await expect(toLatent(syntheticClip(102, 64, 1))).rejects.toThrow('102×64 is not a multiple of 4, the VAE\'s down-factor; resize the frames to e.g. 104×64');
+  });
+});

@@ -1,6 +1,7 @@
 // Every node type Limelight ships. New node files are added here.
 import type { NodeDefinition } from './define.ts';
 import Float from './Float.ts';
+import InjectCrossAttention from './InjectCrossAttention.ts';
 import Int from './Int.ts';
 import Encode from './Encode.ts';
 import KeyframeInterpolate from './KeyframeInterpolate.ts';
@@ -19,4 +20,4 @@ import TextEncode from './TextEncode.ts';
 import VAEDecode from './VAEDecode.ts';
 import VAEEncode from './VAEEncode.ts';
 
-export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport, LoadModel, TextEncode, VAEEncode, Sampler, VAEDecode, LoadVideo, LoadImage, LoadImageSequence, MaskFromImage, KeyframeInterpolate, Encode, PreviewImage];
+export const ALL_NODES: readonly NodeDefinition[] = [Int, Float, Text, MathNode, SaveText, StabilityReport, LoadModel, TextEncode, VAEEncode, InjectCrossAttention, Sampler, VAEDecode, LoadVideo, LoadImage, LoadImageSequence, MaskFromImage, KeyframeInterpolate, Encode, PreviewImage];

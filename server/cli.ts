@@ -25,6 +25,7 @@ Commands:
       --output DIR                  where outputs are written (default ./output)
   validate <file>                 check a workflow or prompt and print its node errors
   nodes [type]                    list the node types and their inputs
+  inspect-model <dir>             a model folder's parts, their inputs/outputs and what was detected
   serve                           start the ComfyUI-compatible server and the editor (http://127.0.0.1:8188)
       --host ADDR                   address to listen on (default 127.0.0.1; 0.0.0.0 serves the network)
       --port N                      port (default 8188; 0 picks a free one)
@@ -239,6 +240,12 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         return await commandValidate(rest, settings, io);
       case 'nodes':
         return commandNodes(rest[0], settings, io);
+      case 'inspect-model': {
+        if (rest.length !== 1) throw new OverrideError('inspect-model takes one model folder');
+        const { inspectModel } = await import('./onnx/inspect.ts');
+        io.out(await inspectModel(rest[0]));
+        return EXIT.OK;
+      }
       case 'serve': {
         const { serve, ServeFlagError } = await import('./api/serve-command.ts');
         const flags = { host: values.host, port: values.port, allowOrigin: values['allow-origin'], uploadLimitMb: values['upload-limit-mb'], watchAll: values['watch-all'] };

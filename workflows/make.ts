@@ -80,15 +80,22 @@ const sampler = (model: [number, number], widgets: Record<string, unknown>) => (
 });
 const report = (mask: [number, number]) => ({ id: 10, type: 'StabilityReport', links: { source: [3, 0] as [number, number], result: [8, 0] as [number, number], mask } });
 
-function masked(weight: number, prefix: string, note: string) {
-  return workflow(note, [
+/** The note, model, prompt and source clip every example starts with, then the mask images as MASK (node 11). */
+function start(title: string, folder: string, feather: number): Spec[] {
+  return [
     { id: 20, type: 'Note' },
     MODEL,
     PROMPT,
     VIDEO,
     ENCODE_LATENT,
-    { id: 5, type: 'LoadImageSequence', title: 'Mask frames', widgets: { folder: 'limelight-sample-masks' } },
-    { id: 11, type: 'MaskFromImage', widgets: { channel: 'luminance', threshold: 0.5, invert: false, feather: 4 }, links: { images: [5, 0] } },
+    { id: 5, type: 'LoadImageSequence', title, widgets: { folder } },
+    { id: 11, type: 'MaskFromImage', widgets: { channel: 'luminance', threshold: 0.5, invert: false, feather }, links: { images: [5, 0] } },
+  ];
+}
+
+function masked(weight: number, prefix: string, note: string) {
+  return workflow(note, [
+    ...start('Mask frames', 'limelight-sample-masks', 4),
     { id: 6, type: 'InjectCrossAttention', widgets: { weight, words: '' }, links: { model: [1, 0], mask: [11, 0] } },
     sampler([6, 0], {}),
     decode,
@@ -111,13 +118,7 @@ const files: Record<string, unknown> = {
   'hobbyist-keyframes.json': workflow(
     'Hobbyist: masks only at frames 1, 30 and 60, morphed in between by Keyframe Interpolate; fewer steps for speed. Press Queue.',
     [
-      { id: 20, type: 'Note' },
-      MODEL,
-      PROMPT,
-      VIDEO,
-      ENCODE_LATENT,
-      { id: 5, type: 'LoadImageSequence', title: 'Keyframe masks', widgets: { folder: 'limelight-sample-keyframes' } },
-      { id: 11, type: 'MaskFromImage', widgets: { channel: 'luminance', threshold: 0.5, invert: false, feather: 4 }, links: { images: [5, 0] } },
+      ...start('Keyframe masks', 'limelight-sample-keyframes', 4),
       { id: 12, type: 'KeyframeInterpolate', widgets: { keyframes: '1,30,60', end_frame: 0, method: 'morph', easing: 'linear' }, links: { masks: [11, 0], frame_count: [3, 1] } },
       { id: 6, type: 'InjectCrossAttention', widgets: { weight: 0.8, words: '' }, links: { model: [1, 0], mask: [12, 0] } },
       sampler([6, 0], { steps: 8, batch_size: 8 }),
@@ -127,13 +128,7 @@ const files: Record<string, unknown> = {
     ],
   ),
   'unmasked-baseline.json': workflow('Baseline: no attention mask, for comparison with the masked workflows.', [
-    { id: 20, type: 'Note' },
-    MODEL,
-    PROMPT,
-    VIDEO,
-    ENCODE_LATENT,
-    { id: 5, type: 'LoadImageSequence', title: 'Mask frames (for the report only)', widgets: { folder: 'limelight-sample-masks' } },
-    { id: 11, type: 'MaskFromImage', widgets: { channel: 'luminance', threshold: 0.5, invert: false, feather: 0 }, links: { images: [5, 0] } },
+    ...start('Mask frames (for the report only)', 'limelight-sample-masks', 0),
     sampler([1, 0], {}),
     decode,
     encode('limelight/baseline'),

@@ -23,13 +23,6 @@ export default defineNode({
     { type: 'CLIP', name: 'CLIP' },
     { type: 'VAE', name: 'VAE' },
   ],
-  validate: ({ model }, env) => {
-    const available = listModelFolders(env.folders.models);
-    if (model !== undefined && !available.includes(model)) {
-      return `no model folder "${model}" in ${env.folders.models} (found: ${available.join(', ') || 'none'}); put a Stable Diffusion ONNX export there`;
-    }
-    return null;
-  },
   fingerprint: ({ model }, env) => {
     const dir = path.join(env.folders.models, model ?? '');
     return model && existsSync(dir) ? folderContentHash(dir) : 'missing';

@@ -45,11 +45,14 @@ async function step(out: (text: string) => void, label: string, work: () => unkn
 /** Builds what is missing; prints a line per step only when there is work to do. */
 export async function prepareFirstRun(settings: Settings, out: (text: string) => void, options: { client: boolean }): Promise<void> {
   if (options.client && clientNeedsBuild()) await step(out, 'building the editor (client/dist)', buildClient);
+  const once = async (marker: string, label: string, work: () => unknown) => {
+    // Present: the ensure call only checks its version. Missing: show the build as a step.
+    if (existsSync(marker)) await work();
+    else await step(out, label, work);
+  };
   const modelDir = path.join(settings.folders.models, 'limelight-demo');
-  const hadModel = existsSync(path.join(modelDir, 'model_index.json'));
-  if (hadModel) ensureDemoModel(settings.folders.models);
-  else await step(out, `generating the demo model (${modelDir})`, () => ensureDemoModel(settings.folders.models));
-  const hadMedia = existsSync(path.join(settings.folders.input, 'limelight-sample.mp4'));
-  if (hadMedia) await ensureSampleMedia(settings.folders.input);
-  else await step(out, `generating the sample clip and masks (${settings.folders.input})`, () => ensureSampleMedia(settings.folders.input));
+  await once(path.join(modelDir, 'model_index.json'), `generating the demo model (${modelDir})`, () => ensureDemoModel(settings.folders.models));
+  await once(path.join(settings.folders.input, 'limelight-sample.mp4'), `generating the sample clip and masks (${settings.folders.input})`, () =>
+    ensureSampleMedia(settings.folders.input),
+  );
 }

@@ -3,11 +3,10 @@
 // version. A read-only model folder gets the patched graph in the cache folder instead, with links to
 // the weight files.
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { fileFingerprint } from '../media/file-fingerprint.ts';
 import type { CrossAttentionLayer } from './cross-attention-find.ts';
 import { patchCrossAttention, SURGERY_VERSION, type BiasInput } from './cross-attention-patch.ts';
 
@@ -15,20 +14,6 @@ export interface PatchedModel {
   path: string;
   layers: CrossAttentionLayer[];
   biasInputs: BiasInput[];
-}
-
-const hashes = new Map<string, { size: number; mtimeMs: number; hash: string }>();
-
-/** SHA-256 of a file, remembered by path, size and modification time so large files are hashed once. */
-export async function fileHash(file: string): Promise<string> {
-  const info = await stat(file);
-  const known = hashes.get(file);
-  if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.hash;
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  const digest = hash.digest('hex');
-  hashes.set(file, { size: info.size, mtimeMs: info.mtimeMs, hash: digest });
-  return digest;
 }
 
 function externalLocations(model: ModelProto): string[] {
@@ -66,7 +51,7 @@ function isPermissionError(error: unknown): boolean {
 
 /** The patched model for `source` (a UNet .onnx), building it on first use. */
 export async function ensurePatchedModel(source: string, fallbackDir: string): Promise<PatchedModel> {
-  const hash = (await fileHash(source)).slice(0, 16);
+  const hash = (await fileFingerprint(path.resolve(source))).slice(0, 16);
   // A dot-file, so folder fingerprints (which skip dot-files) do not change when it appears.
   const name = `.${path.basename(source, '.onnx')}.limelight-attention-v${SURGERY_VERSION}-${hash}.onnx`;
   const beside = path.join(path.dirname(source), name);

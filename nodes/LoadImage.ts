@@ -1,6 +1,6 @@
 import type { ImageBatch } from './types.ts';
 import path from 'node:path';
-import { fileFingerprint } from '../server/media/file-fingerprint.ts';
+import { fileFingerprint } from '../server/file-identity.ts';
 import { readImage } from '../server/media/image-io.ts';
 import { checkInputName, IMAGE_EXTENSIONS, inputPath, listInputFiles } from '../server/media/input-files.ts';
 import { maskFromBytes } from '../server/media/mask-ops.ts';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { folderContentHash } from '../server/runtime/file-identity.ts';
+import { folderFingerprint } from '../server/file-identity.ts';
 import { listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
 import { DEVICES, type Device } from '../server/runtime/sessions.ts';
 import { defineNode, NodeInputError } from './define.ts';
@@ -25,7 +25,7 @@ export default defineNode({
   ],
   fingerprint: ({ model }, env) => {
     const dir = path.join(env.folders.models, model ?? '');
-    return model && existsSync(dir) ? folderContentHash(dir) : 'missing';
+    return model && existsSync(dir) ? folderFingerprint(dir) : 'missing';
   },
   execute: async ({ model, device }, ctx) => {
     let loaded;

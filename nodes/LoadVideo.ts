@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileFingerprint } from '../server/media/file-fingerprint.ts';
+import { fileFingerprint } from '../server/file-identity.ts';
 import { asInputError } from '../server/media/input-error.ts';
 import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from '../server/media/input-files.ts';
 import { decodeVideo, TooManyFramesError } from '../server/media/video-decode.ts';

@@ -6,7 +6,7 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
-import { fileFingerprint } from '../media/file-fingerprint.ts';
+import { fileFingerprint } from '../file-identity.ts';
 import type { CrossAttentionLayer } from './cross-attention-find.ts';
 import { patchCrossAttention, SURGERY_VERSION, type BiasInput } from './cross-attention-patch.ts';
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { folderBytes, folderContentHash } from './file-identity.ts';
+import { folderBytes, folderFingerprint } from '../file-identity.ts';
 
 export const DEVICES = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -105,10 +105,11 @@ export class SessionCache {
    */
   async acquire(file: string, device: Device): Promise<SessionLease> {
     const dir = path.dirname(file);
-    const key = `${folderContentHash(dir)}|${path.basename(file)}|${device}`;
+    const [fingerprint, bytes] = await Promise.all([folderFingerprint(dir), folderBytes(dir)]);
+    const key = `${fingerprint}|${path.basename(file)}|${device}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { key, file, created: createSession(file, device), bytes: folderBytes(dir), leases: 0, lastUsed: 0 };
+      entry = { key, file, created: createSession(file, device), bytes, leases: 0, lastUsed: 0 };
       this.entries.set(key, entry);
       entry.created.then(
         (created) => this.settled.set(key, created),

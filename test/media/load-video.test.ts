@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeInputError } from '../../nodes/define.ts';
 import LoadVideo from '../../nodes/LoadVideo.ts';
 import type { ImageBatch } from '../../nodes/types.ts';
-import { fileFingerprint } from '../../server/media/file-fingerprint.ts';
+import { fileFingerprint } from '../../server/file-identity.ts';
 import { runTool } from '../../server/media/tool-process.ts';
 import { decodeVideo, KEEP_ALL, TooManyFramesError } from '../../server/media/video-decode.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';

@@ -1,8 +1,7 @@
 // The session cache: keyed by content (not path), re-created when a file changes, released under budget.
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileContentHash, folderContentHash } from '../../server/runtime/file-identity.ts';
 import { SessionCache } from '../../server/runtime/sessions.ts';
 import { demoModel } from './fixtures.ts';
 
@@ -34,17 +33,5 @@ describe('session cache', () => {
     held.release();
     await cache.clear();
     expect(cache.list()).toEqual([]);
-  });
-
-  it('remembers content hashes by path, size and mtime, in a dot-file the hash leaves out', () => {
-    const dir = demoModel();
-    const hash = folderContentHash(dir);
-    expect(existsSync(path.join(dir, '.limelight-hashes.json'))).toBe(true);
-    expect(folderContentHash(dir)).toBe(hash);
-    const file = path.join(dir, 'unet', 'config.json');
-    const before = fileContentHash(file);
-    writeFileSync(file, '{"changed": true}\n');
-    expect(fileContentHash(file)).not.toBe(before);
-    expect(folderContentHash(dir)).not.toBe(hash);
   });
 });

@@ -1,0 +1,108 @@
+// Content identity of the files the cache keys and sessions depend on (videos, images, model weights):
+// a SHA-256 of the bytes, remembered by path + size + modification time so a multi-gigabyte file is
+// hashed once, not on every run, and hashed by streaming so the event loop keeps serving meanwhile.
+// Model folders also keep what they learned in a dot-file inside the folder (left out of the hash),
+// so a new process does not re-hash the weights either.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+interface Remembered {
+  size: number;
+  mtimeMs: number;
+  hash: string;
+}
+
+const MEMO_FILE = '.limelight-hashes.json';
+const memo = new Map<string, Promise<string>>();
+const recalledFolders = new Set<string>();
+
+const memoKey = (file: string, size: number, mtimeMs: number) => `${path.resolve(file)}\0${size}\0${mtimeMs}`;
+
+/** SHA-256 (hex) of a file's contents; `missing:<path>` when it does not exist (the node's execute reports that). */
+export async function fileFingerprint(file: string): Promise<string> {
+  let stats;
+  try {
+    stats = await stat(file);
+  } catch {
+    return `missing:${file}`;
+  }
+  const key = memoKey(file, stats.size, stats.mtimeMs);
+  let hash = memo.get(key);
+  if (!hash) {
+    hash = hashFile(file);
+    memo.set(key, hash);
+    hash.catch(() => memo.delete(key));
+  }
+  return hash;
+}
+
+/**
+ * Identity of a folder: its files' names and contents, in order. Without `names`, every file
+ * (recursive, dot-files and dot-folders left out) — a model folder — and the hashes are remembered in
+ * the folder so the next process reads them instead of re-hashing the weights.
+ */
+export async function folderFingerprint(folder: string, names?: readonly string[]): Promise<string> {
+  const remember = names === undefined;
+  if (remember) await recallMemo(folder);
+  const files = names ?? (await listFiles(folder));
+  const hash = createHash('sha256');
+  const learned: Record<string, Remembered> = {};
+  let fresh = false;
+  for (const name of files) {
+    const file = path.join(folder, name);
+    const { size, mtimeMs } = await stat(file).catch(() => ({ size: -1, mtimeMs: -1 }));
+    fresh ||= !memo.has(memoKey(file, size, mtimeMs));
+    const fingerprint = await fileFingerprint(file);
+    learned[name] = { size, mtimeMs, hash: fingerprint };
+    hash.update(`${name}\0${fingerprint}\0`);
+  }
+  if (remember && fresh) await keepMemo(folder, learned);
+  return hash.digest('hex');
+}
+
+/** Total bytes of the files in a folder (recursive, dot-files left out). */
+export async function folderBytes(folder: string): Promise<number> {
+  let total = 0;
+  for (const name of await listFiles(folder)) total += (await stat(path.join(folder, name))).size;
+  return total;
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function recallMemo(folder: string): Promise<void> {
+  const file = path.join(folder, MEMO_FILE);
+  if (recalledFolders.has(file)) return;
+  recalledFolders.add(file);
+  try {
+    const entries = JSON.parse(await readFile(file, 'utf8')) as Record<string, Remembered>;
+    for (const [name, entry] of Object.entries(entries)) {
+      const key = memoKey(path.join(folder, name), entry.size, entry.mtimeMs);
+      if (!memo.has(key)) memo.set(key, Promise.resolve(entry.hash));
+    }
+  } catch {
+    // No memo yet, or a damaged one: that only costs a re-hash.
+  }
+}
+
+async function keepMemo(folder: string, entries: Record<string, Remembered>): Promise<void> {
+  try {
+    await writeFile(path.join(folder, MEMO_FILE), JSON.stringify(entries));
+  } catch {
+    // A read-only model folder is hashed again by the next process.
+  }
+}
+
+async function listFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(folder, path.join(entry.parentPath, entry.name)))
+    .filter((relative) => !relative.split(path.sep).some((segment) => segment.startsWith('.')))
+    .sort();
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { encodePng } from '../server/media/image-io.ts';
 import { reserveOutputFile, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
 import { encodeVideo, MAX_CRF, VIDEO_FORMAT_EXTENSIONS, type VideoFormat } from '../server/media/video-encode.ts';
-import { embedInPng, metadataFor, sidecarPath, sidecarText } from '../server/media/workflow-metadata.ts';
+import { embedInPng, metadataFor, sidecarPath, sidecarText, withStability, type WorkflowMetadata } from '../server/media/workflow-metadata.ts';
 import type { ImageBatch } from './types.ts';
 import { defineNode, NodeInputError, type ExecuteContext } from './define.ts';
 
@@ -19,9 +19,8 @@ function sequenceStem(first: ReservedFile): string {
   return first.path.slice(0, -FIRST_FRAME_SUFFIX.length);
 }
 
-async function writePngSequence(images: ImageBatch, first: ReservedFile, ctx: ExecuteContext): Promise<OutputFileRef[]> {
+async function writePngSequence(images: ImageBatch, first: ReservedFile, metadata: WorkflowMetadata, ctx: ExecuteContext): Promise<OutputFileRef[]> {
   const stem = sequenceStem(first);
-  const metadata = metadataFor(ctx.extraData);
   const refs: OutputFileRef[] = [];
   for (let i = 0; i < images.frames.length; i++) {
     ctx.progress(i + 1, images.frames.length, { frame: i + 1, frames: images.frames.length, label: 'encoding' });
@@ -37,8 +36,9 @@ export default defineNode({
   displayName: 'Encode Video',
   category: 'limelight/video',
   description:
-    'Writes frames to output/<prefix>_00001.mp4 (never overwriting), with the workflow embedded as metadata and in a sidecar .json.',
-  version: 1,
+    'Writes frames to output/<prefix>_00001.mp4 (never overwriting), with the workflow embedded as metadata and in a sidecar .json. ' +
+    'Connect a Stability Report to metrics to store its numbers with the workflow (extra.limelight_stability).',
+  version: 2,
   inputs: {
     required: {
       images: { type: 'IMAGE' },
@@ -47,10 +47,13 @@ export default defineNode({
       crf: { type: 'INT', default: 19, min: 0, max: 63, tooltip: 'quality: lower is better and bigger (H.264 0–51, VP9 0–63)' },
       filename_prefix: { type: 'STRING', default: 'limelight/video' },
     },
+    optional: {
+      metrics: { type: 'METRICS', tooltip: 'from a Stability Report: written into the sidecar .json and the embedded workflow' },
+    },
   },
   outputs: [],
   output: true,
-  execute: async ({ images, fps, format, crf, filename_prefix }, ctx) => {
+  execute: async ({ images, fps, format, crf, filename_prefix, metrics }, ctx) => {
     if (!(FORMATS as readonly string[]).includes(format)) throw new NodeInputError('format', `unknown format "${format}"; pick one of ${FORMATS.join(', ')}`);
     if (images.frames.length === 0) throw new NodeInputError('images', 'no frames to encode; check the node feeding images');
     const videoFormat = format === 'png-sequence' ? undefined : (format as VideoFormat);
@@ -63,9 +66,10 @@ export default defineNode({
     } catch (error) {
       throw new NodeInputError('filename_prefix', (error as Error).message);
     }
-    const sidecar = sidecarText(ctx.extraData);
+    const metadata = metadataFor(metrics === undefined ? ctx.extraData : withStability(ctx.extraData, metrics));
+    const sidecar = sidecarText(ctx.extraData, metrics);
     if (!videoFormat) {
-      const refs = await writePngSequence(images, reserved, ctx);
+      const refs = await writePngSequence(images, reserved, metadata, ctx);
       if (sidecar) await writeFile(`${sequenceStem(reserved)}.json`, sidecar);
       return { outputs: [], ui: { images: refs } };
     }
@@ -73,7 +77,7 @@ export default defineNode({
       format: videoFormat,
       fps: fps || images.fps || STILL_FPS,
       crf,
-      metadata: metadataFor(ctx.extraData),
+      metadata,
       tempDir: ctx.folders.temp,
       signal: ctx.signal,
       onFrame: (frame, frames) => ctx.progress(frame, frames, { frame, frames, label: 'encoding' }),

@@ -72,8 +72,8 @@ export interface MaskBatch {
   readonly masks: readonly Float32Array[];
 }
 
-/** Named measurements shown on a node, in the CLI and in the history. */
-export type Metrics = Readonly<Record<string, number | string>>;
+/** Named measurements shown on a node, in the CLI and in the history; null where one does not apply (no mask). */
+export type Metrics = Readonly<Record<string, number | string | null>>;
 
 /**
  * The TypeScript type of the value carried by each socket type. Issues that add value types

@@ -1,16 +1,19 @@
 // The `limelight` command: run, validate and list nodes, headless.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_NODES } from '../nodes/index.ts';
 import { NodeRegistry } from '../nodes/registry.ts';
 import { expandGlob } from './cli/glob.ts';
-import { GraphFileError, loadGraphFile, type LoadedGraph } from './cli/load-graph.ts';
+import { GraphFileError, graphFromJson, loadGraphFile, readJsonFile, type LoadedGraph } from './cli/load-graph.ts';
 import { applyOverride, OverrideError, parseAssignment } from './cli/overrides.ts';
 import { ProgressPrinter } from './cli/progress.ts';
+import { expandQuickJob, isGraphJson, JobError, parseQuickJob } from './cli/quick-job.ts';
 import { resolveSettings, type Settings } from './config.ts';
 import { prepareFirstRun } from './first-run.ts';
+import { DEFAULT_MODEL } from '../workflows/examples.ts';
 import { Engine, type RunResult } from './engine/engine.ts';
+import { sidecarPath } from './media/workflow-metadata.ts';
 import type { Prompt } from './engine/prompt.ts';
 import type { NodeErrors } from './engine/validate.ts';
 
@@ -23,6 +26,10 @@ Commands:
       --set <node>.<input>=<value>  change an input (node by id, title or type); repeatable
       --each <node>.<input>=<glob>  run once per file in the input folder matching the glob
       --output DIR                  where outputs are written (default ./output)
+  run <job.json> --video <clip>   a quick job: {"model", "attention_mask", "cross_attention_weight",
+                                  "temperature", "seed", "steps", "prompt"?} expanded into the professional
+                                  workflow; the clip (relative to here) and the mask (relative to the job
+                                  file) are copied into the input folder unless already there
   validate <file>                 check a workflow or prompt and print its node errors
   nodes [type]                    list the node types and their inputs
   inspect-model <dir>             a model folder's parts, their inputs/outputs and what was detected
@@ -37,7 +44,7 @@ Folders: --input DIR --output DIR --temp DIR --models DIR --cache-dir DIR
          (or LIMELIGHT_INPUT, LIMELIGHT_OUTPUT, LIMELIGHT_TEMP, LIMELIGHT_MODELS, LIMELIGHT_CACHE)
 Caches:  --memory-cache-mb N (default 4096)  --disk-cache-mb N (default 10240)
 
-Exit codes: 0 done, 2 invalid workflow, 3 a node failed, 130 interrupted, 64 bad command line.`;
+Exit codes: 0 done, 2 invalid workflow or job, 3 a node failed, 130 interrupted, 64 bad command line.`;
 
 interface Io {
   out: (text: string) => void;
@@ -57,12 +64,29 @@ function createEngine(settings: Settings): Engine {
   });
 }
 
+/** Generates the demo model and sample media when missing. */
+function prepareSamples(settings: Settings, io: Io): Promise<void> {
+  return prepareFirstRun(settings, (text) => io.err.write(`${text}\n`), { client: false });
+}
+
 /** Reads the graph file; generates the demo model and sample media first when the graph uses them. */
 async function loadGraph(file: string, engine: Engine, settings: Settings, io: Io): Promise<LoadedGraph> {
-  const usesSamples = (graph: LoadedGraph) => /limelight-(demo|sample)/.test(JSON.stringify(graph.prompt));
   const graph = await loadGraphFile(file, registry.objectInfo(engine.env));
-  if (usesSamples(graph)) await prepareFirstRun(settings, (text) => io.err.write(`${text}\n`), { client: false });
+  if (/limelight-(demo|sample)/.test(JSON.stringify(graph.prompt))) await prepareSamples(settings, io);
   return graph;
+}
+
+/** A quick job expanded into the professional workflow, its clip and mask put into the input folder. */
+async function loadQuickJob(file: string, video: string, engine: Engine, settings: Settings, io: Io): Promise<LoadedGraph> {
+  const data = await readJsonFile(file);
+  if (isGraphJson(data)) throw new OverrideError(`--video is for quick jobs, and ${file} is a workflow or prompt; choose its clip with --set LoadVideo.video=<file in the input folder>`);
+  const job = parseQuickJob(data, file);
+  // Before expanding: the job may name the sample clip or masks, made with the demo model.
+  if (job.model === DEFAULT_MODEL) await prepareSamples(settings, io);
+  const places = { jobFile: path.resolve(file), video, inputFolder: settings.folders.input, modelsFolder: settings.folders.models };
+  const workflow = await expandQuickJob(job, places, io.out);
+  io.out(`${file}: expanded into the professional workflow; it is saved beside the video as its .json`);
+  return graphFromJson(workflow, registry.objectInfo(engine.env));
 }
 
 export function formatNodeErrors(nodeErrors: NodeErrors, prompt: Prompt): string {
@@ -113,14 +137,20 @@ async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, i
     const texts = (ui as { text?: unknown[] }).text;
     if (Array.isArray(texts)) for (const text of texts) io.out(`${titles.get(id)}: ${String(text).trim()}`);
   }
-  for (const file of outputPaths(result, settings)) io.out(`output: ${file}`);
+  const files = outputPaths(result, settings);
+  for (const file of files) {
+    io.out(`output: ${file}`);
+    const sidecar = sidecarPath(file);
+    if (!files.includes(sidecar) && existsSync(sidecar)) io.out(`workflow: ${sidecar} (open it in the editor)`);
+  }
   return EXIT.OK;
 }
 
 async function commandRun(files: string[], options: Record<string, unknown>, settings: Settings, io: Io): Promise<number> {
-  if (files.length !== 1) throw new OverrideError('run takes one workflow or prompt file');
+  if (files.length !== 1) throw new OverrideError('run takes one workflow, prompt or quick job file');
   const engine = createEngine(settings);
-  const loaded = await loadGraph(files[0], engine, settings, io);
+  const video = options.video as string | undefined;
+  const loaded = video === undefined ? await loadGraph(files[0], engine, settings, io) : await loadQuickJob(files[0], video, engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
   let prompt = loaded.prompt;
   for (const assignment of (options.set as string[] | undefined) ?? []) prompt = applyOverride(prompt, assignment);
@@ -197,6 +227,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       options: {
         set: { type: 'string', multiple: true },
         each: { type: 'string' },
+        video: { type: 'string' },
         input: { type: 'string' },
         output: { type: 'string' },
         temp: { type: 'string' },
@@ -266,7 +297,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       io.out(error.message);
       return EXIT.USAGE;
     }
-    if (error instanceof GraphFileError) {
+    if (error instanceof GraphFileError || error instanceof JobError) {
       io.out(error.message);
       return EXIT.INVALID;
     }

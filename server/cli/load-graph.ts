@@ -1,11 +1,13 @@
 // Reads a file given to the CLI: an API prompt, an editor workflow (converted to a prompt), or an
-// image/video Limelight wrote, whose embedded workflow is used.
+// image/video Limelight wrote, whose embedded workflow is used. Quick jobs are read by quick-job.ts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readEmbeddedGraph } from '../media/workflow-metadata.ts';
+import { isPromptBody, readEmbeddedGraph } from '../media/workflow-metadata.ts';
 import type { ObjectInfoEntry } from '../../nodes/registry.ts';
 import type { Prompt } from '../engine/prompt.ts';
 import { isWorkflow, workflowToPrompt, type ConversionIssue } from '../engine/workflow.ts';
+import { OverrideError } from './overrides.ts';
+import { looksLikeQuickJob } from './quick-job.ts';
 
 export interface LoadedGraph {
   prompt: Prompt;
@@ -30,20 +32,24 @@ async function loadFromMedia(file: string, objectInfo: Record<string, ObjectInfo
   throw new GraphFileError(`${file} carries no Limelight workflow (no embedded metadata and no sidecar .json)`);
 }
 
-export async function loadGraphFile(file: string, objectInfo: Record<string, ObjectInfoEntry>): Promise<LoadedGraph> {
-  if (MEDIA_EXTENSIONS.has(path.extname(file).toLowerCase())) return loadFromMedia(file, objectInfo);
+export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new GraphFileError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new GraphFileError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+export async function loadGraphFile(file: string, objectInfo: Record<string, ObjectInfoEntry>): Promise<LoadedGraph> {
+  if (MEDIA_EXTENSIONS.has(path.extname(file).toLowerCase())) return loadFromMedia(file, objectInfo);
+  const data = await readJsonFile(file);
+  if (looksLikeQuickJob(data)) throw new OverrideError(`${file} is a quick job: give the clip to run it on, e.g. limelight run ${file} --video clip.mp4`);
   return graphFromJson(data, objectInfo);
 }
 
@@ -53,10 +59,6 @@ export function graphFromJson(data: unknown, objectInfo: Record<string, ObjectIn
     const { prompt, errors } = workflowToPrompt(data, objectInfo);
     return { prompt, workflow: data, issues: errors };
   }
-  const wrapped = data as { prompt?: unknown; workflow?: unknown } | null;
-  // A saved history item or a POST /prompt body carries the prompt under `prompt`.
-  if (wrapped && typeof wrapped === 'object' && !Array.isArray(wrapped) && wrapped.prompt && typeof wrapped.prompt === 'object' && !('class_type' in wrapped.prompt)) {
-    return { prompt: wrapped.prompt as Prompt, workflow: wrapped.workflow, issues: [] };
-  }
+  if (isPromptBody(data)) return { prompt: data.prompt as Prompt, workflow: data.workflow, issues: [] };
   return { prompt: data as Prompt, issues: [] };
 }

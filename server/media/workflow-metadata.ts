@@ -1,6 +1,8 @@
 // The workflow and prompt embedded in the files we write, and reading them back (drag-drop in the editor,
 // `limelight run output.mp4`). PNG: tEXt chunks; MP4/WebM: container tags; every output also gets a
-// sidecar `.json` because some players and re-muxers drop custom tags.
+// sidecar `.json` because some players and re-muxers drop custom tags. A stability report connected to
+// Encode rides along in the workflow's `extra.limelight_stability`: editors keep unknown `extra` keys, so
+// the sidecar still opens as a workflow.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addPngText, readPngText } from './png-text.ts';
@@ -14,6 +16,16 @@ export interface EmbeddedGraph {
   workflow?: unknown;
 }
 
+export const STABILITY_KEY = 'limelight_stability';
+
+/** The run's graph with the stability metrics in the workflow's `extra` (a workflow is an object with `nodes`). */
+export function withStability(graph: EmbeddedGraph, metrics: unknown): EmbeddedGraph {
+  const workflow = graph.workflow as { extra?: unknown } | undefined;
+  if (!workflow || typeof workflow !== 'object') return graph;
+  const extra = workflow.extra && typeof workflow.extra === 'object' ? workflow.extra : {};
+  return { ...graph, workflow: { ...workflow, extra: { ...extra, [STABILITY_KEY]: metrics } } };
+}
+
 /** The JSON texts to embed for a run (only the parts that exist). */
 export function metadataFor(extraData: EmbeddedGraph): WorkflowMetadata {
   const entries: WorkflowMetadata = {};
@@ -21,10 +33,20 @@ export function metadataFor(extraData: EmbeddedGraph): WorkflowMetadata {
   return entries;
 }
 
-/** The sidecar holds the workflow (opens in any ComfyUI-style editor), or the prompt when there is no workflow. */
-export function sidecarText(extraData: EmbeddedGraph): string | undefined {
-  const graph = extraData.workflow ?? extraData.prompt;
-  return graph === undefined ? undefined : `${JSON.stringify(graph, null, 2)}\n`;
+/**
+ * The sidecar holds the workflow (opens in any ComfyUI-style editor), else the prompt. Metrics without a
+ * workflow go beside the prompt in the POST /prompt body shape (`{prompt, extra_data}`), which
+ * `limelight run` and the drag-drop reader accept, since an API prompt has no room for other keys.
+ */
+export function sidecarText(graph: EmbeddedGraph, metrics?: unknown): string | undefined {
+  const content = sidecarContent(graph, metrics);
+  return content === undefined ? undefined : `${JSON.stringify(content, null, 2)}\n`;
+}
+
+function sidecarContent(graph: EmbeddedGraph, metrics: unknown): unknown {
+  if (metrics === undefined) return graph.workflow ?? graph.prompt;
+  if (graph.workflow !== undefined) return withStability(graph, metrics).workflow;
+  return graph.prompt === undefined ? undefined : { prompt: graph.prompt, extra_data: { [STABILITY_KEY]: metrics } };
 }
 
 export function sidecarPath(file: string): string {
@@ -74,5 +96,16 @@ async function readSidecar(file: string): Promise<EmbeddedGraph> {
     return {};
   }
   const graph = JSON.parse(text) as Record<string, unknown>;
-  return Array.isArray(graph.nodes) ? { workflow: graph } : { prompt: graph };
+  if (Array.isArray(graph.nodes)) return { workflow: graph };
+  return { prompt: isPromptBody(graph) ? graph.prompt : graph };
+}
+
+/**
+ * A POST /prompt body or a saved history item: `{prompt: {id: node}, workflow?, extra_data?}`. An API
+ * prompt never has this shape: its values are nodes, each with a class_type.
+ */
+export function isPromptBody(data: unknown): data is { prompt: object; workflow?: unknown } {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return false;
+  const prompt = (data as { prompt?: unknown }).prompt;
+  return !!prompt && typeof prompt === 'object' && !('class_type' in prompt);
 }

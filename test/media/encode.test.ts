@@ -118,6 +118,30 @@ describe('Encode', () => {
       expect(await readEmbeddedGraph(files[0]!)).toEqual({ workflow });
     });
 
+    it('connected metrics go into the workflow\'s extra, in the sidecar and the embedded workflow', async () => {
+      const workflow = { ...workflowOfSize(1000), extra: { ds: { scale: 1 } } };
+      const metrics = { flicker_inside: 1.2, flicker_outside: null, leak_outside: 0.03, score: 71.5, frames: 2 };
+      const ctx = makeContext({ extraData: { workflow } });
+      const result = await Encode.execute({ images: numberedFrames(2), ...DEFAULTS, metrics }, ctx);
+      const file = path.join(ctx.folders.output, (result.ui as { videos: OutputFileRef[] }).videos[0]!.subfolder, 'video_00001.mp4');
+      const stamped = { ...workflow, extra: { ds: { scale: 1 }, limelight_stability: metrics } };
+      expect(JSON.parse(readFileSync(file.replace(/\.mp4$/, '.json'), 'utf8'))).toEqual(stamped);
+      expect((await readEmbeddedGraph(file)).workflow).toEqual(stamped);
+      expect(workflow.extra).toEqual({ ds: { scale: 1 } }); // the run's workflow is not changed
+    });
+
+    it('metrics of a run without a workflow sit beside the prompt in the POST /prompt body shape', async () => {
+      const prompt = { '1': { class_type: 'Text', inputs: { text: 'x' } } };
+      const metrics = { score: 80, frames: 2 };
+      const ctx = makeContext({ extraData: { prompt } });
+      const { files } = await encode(ctx, numberedFrames(2), { format: 'gif' });
+      await Encode.execute({ images: numberedFrames(2), ...DEFAULTS, format: 'gif', metrics }, ctx);
+      const second = files[0]!.replace('_00001.gif', '_00002.gif');
+      expect(JSON.parse(readFileSync(second.replace(/\.gif$/, '.json'), 'utf8'))).toEqual({ prompt, extra_data: { limelight_stability: metrics } });
+      expect(await readEmbeddedGraph(second)).toEqual({ prompt }); // gif: read from the sidecar
+      expect(await readEmbeddedGraph(files[0]!)).toEqual({ prompt }); // without metrics the sidecar is the bare prompt
+    });
+
     it('a file without any embedded graph reads as empty', async () => {
       const ctx = makeContext();
       const { files } = await encode(ctx, numberedFrames(2));

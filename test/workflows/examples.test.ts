@@ -10,6 +10,8 @@ import { resolveSettings } from '../../server/config.ts';
 import { Engine } from '../../server/engine/engine.ts';
 import { workflowToPrompt, type Workflow } from '../../server/engine/workflow.ts';
 import { prepareFirstRun } from '../../server/first-run.ts';
+import type { OutputFileRef } from '../../server/media/output-files.ts';
+import { sidecarPath } from '../../server/media/workflow-metadata.ts';
 
 const dir = new URL('../../workflows/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -44,7 +46,12 @@ describe.each(files)('workflows/%s', (file) => {
     const result = await engine.run(prompt, { promptId: file, extraData: { workflow } });
     expect(result.error?.exception_message ?? result.status).toBe('success');
     const outputs = Object.values(result.outputs);
-    expect(outputs.some((ui) => Array.isArray(ui.videos) && ui.videos.length === 1)).toBe(true);
-    expect(outputs.some((ui) => Array.isArray(ui.metrics))).toBe(true);
+    const videos = outputs.flatMap((ui) => (ui.videos ?? []) as OutputFileRef[]);
+    const metrics = outputs.flatMap((ui) => (ui.metrics ?? []) as unknown[]);
+    expect([videos.length, metrics.length]).toEqual([1, 1]);
+    // Encode stores the report in the sidecar, and the sidecar is still the workflow.
+    const sidecar = JSON.parse(readFileSync(sidecarPath(path.join(settings.folders.output, videos[0]!.subfolder, videos[0]!.filename)), 'utf8')) as Workflow;
+    expect(sidecar.extra?.limelight_stability).toEqual(metrics[0]);
+    expect({ ...sidecar, extra: workflow.extra }).toEqual(workflow);
   }, 180_000);
 });

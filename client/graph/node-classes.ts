@@ -86,7 +86,8 @@ export class LimelightNode extends LGraphNode {
   override onDrawForeground(ctx: CanvasRenderingContext2D): void {
     const view = LimelightNode.view;
     if (!view) return;
-    if (view.runState.outputs.has(String(this.id))) this.#fitPreview(view);
+    const id = String(this.id);
+    if (view.runState.outputs.has(id) || view.runState.livePreviews.has(id)) this.#fitPreview(view);
     drawNodeDecorations(this, ctx, view);
   }
 

@@ -55,8 +55,34 @@ function previewSources(output: Record<string, unknown> | undefined, viewUrl: (r
   };
 }
 
+/**
+ * The image of a node's live preview. A new preview replaces the shown one only once it has loaded, so
+ * the picture does not blink between frames; replaced object URLs are released.
+ */
+function livePreviewImages(runState: RunState, redraw: () => void): (id: string) => HTMLImageElement | undefined {
+  const live = new Map<string, { blob: Blob; shown?: HTMLImageElement }>();
+  return (id) => {
+    const blob = runState.livePreviews.get(id);
+    if (!blob) return undefined;
+    let entry = live.get(id);
+    if (entry?.blob !== blob) {
+      const next: { blob: Blob; shown?: HTMLImageElement } = { blob, shown: entry?.shown };
+      const image = new Image();
+      image.onload = () => {
+        if (next.shown) URL.revokeObjectURL(next.shown.src);
+        next.shown = image;
+        redraw();
+      };
+      image.src = URL.createObjectURL(blob);
+      live.set(id, (entry = next));
+    }
+    return entry.shown;
+  };
+}
+
 export function createNodeView(runState: RunState, viewUrl: (ref: FileRef) => string, redraw: () => void): NodeView {
   const images = new Map<string, HTMLImageElement>();
+  const liveImage = livePreviewImages(runState, redraw);
   const load = (url: string) => {
     let image = images.get(url);
     if (!image) {
@@ -68,10 +94,17 @@ export function createNodeView(runState: RunState, viewUrl: (ref: FileRef) => st
     return image;
   };
   const sources = (node: LGraphNode) => previewSources(runState.outputs.get(String(node.id)), viewUrl);
+  /** Output frames when the node has them, else its live preview (a sampler's current frame). */
+  const frames = (node: LGraphNode): HTMLImageElement[] => {
+    const output = sources(node).images;
+    if (output.length > 0) return output.map(load);
+    const live = liveImage(String(node.id));
+    return live ? [live] : [];
+  };
   return {
     runState,
-    previewImages: (node) => sources(node).images.map(load),
-    previewCount: (node) => sources(node).images.length,
+    previewImages: frames,
+    previewCount: (node) => sources(node).images.length || (runState.livePreviews.has(String(node.id)) ? 1 : 0),
     previewVideos: (node) => sources(node).videos,
     previewText: (node) => sources(node).text,
   };
@@ -162,7 +195,7 @@ export function drawNodeDecorations(node: LGraphNode, ctx: CanvasRenderingContex
   const id = String(node.id);
   const state = view.runState;
   const title = LiteGraph.NODE_TITLE_HEIGHT;
-  if (state.outputs.has(id)) drawPreview(node, ctx, view);
+  if (state.outputs.has(id) || state.livePreviews.has(id)) drawPreview(node, ctx, view);
   if (state.runningNode === id) {
     ctx.strokeStyle = RUNNING_COLOUR;
     ctx.lineWidth = 3;

@@ -7,6 +7,7 @@ import { GraphEditor } from '../graph/editor.ts';
 import type { LimelightNode } from '../graph/node-classes.ts';
 import { createNodeView } from '../graph/node-decorations.ts';
 import { ApiClient, inputName, type ExampleWorkflow } from './api/api-client.ts';
+import type { PreviewFrame } from './api/preview-frame.ts';
 import { readEmbeddedGraph } from './model/embedded-graph.ts';
 import { describeNodeClasses, type UploadKind } from './model/node-defs.ts';
 import { promptToWorkflow } from './model/prompt-to-workflow.ts';
@@ -53,6 +54,9 @@ export class App extends EventTarget {
         if (this.runState.handle(type, (event as CustomEvent).detail)) this.#runStateChanged();
       });
     }
+    api.addEventListener('preview', (event) => {
+      if (this.runState.showPreview((event as CustomEvent<PreviewFrame>).detail)) this.editor.redraw();
+    });
     api.addEventListener('status', (event) => {
       const remaining = (event as CustomEvent).detail?.status?.exec_info?.queue_remaining;
       if (typeof remaining === 'number') this.queueRemaining = remaining;

@@ -42,3 +42,11 @@ export function maskToBytes(mask: Float32Array): Uint8Array {
   for (let i = 0; i < mask.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, mask[i]!)) * 255);
   return out;
 }
+
+/** A frame scaled (up or down) so its longer side is `longSide`, as JPEG: live previews, small and fast. */
+export function encodeJpegPreview(pixels: Uint8Array, width: number, height: number, longSide: number): Promise<Buffer> {
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .resize({ width: longSide, height: longSide, fit: 'inside' })
+    .jpeg({ quality: 80 })
+    .toBuffer();
+}

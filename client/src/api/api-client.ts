@@ -5,6 +5,7 @@ import type { ObjectInfoEntry } from '../../../nodes/registry.ts';
 import type { Prompt } from '../../../server/engine/prompt.ts';
 import type { Workflow } from '../../../server/engine/workflow.ts';
 import type { PromptRefusal } from '../model/run-state.ts';
+import { parsePreviewFrame } from './preview-frame.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -68,10 +69,16 @@ export class ApiClient extends EventTarget {
     this.#socket = socket;
     socket.addEventListener('open', () => {
       this.#attempt = 0;
+      // Previews then come with the id of the node they belong to.
+      socket.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
       this.#setConnection('open');
     });
     socket.addEventListener('message', (event) => {
       if (typeof event.data === 'string') this.#receive(event.data);
+      else if (event.data instanceof ArrayBuffer) {
+        const preview = parsePreviewFrame(event.data);
+        if (preview) this.dispatchEvent(new CustomEvent('preview', { detail: preview }));
+      }
     });
     socket.addEventListener('close', () => {
       if (this.#socket !== socket) return;

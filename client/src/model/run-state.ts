@@ -61,6 +61,8 @@ export class RunState {
   readonly errors = new Map<string, NodeIssue[]>();
   /** The UI payload of each output node's latest run: `{images}`, `{videos}`, `{text}`… */
   readonly outputs = new Map<string, Record<string, unknown>>();
+  /** The latest preview image a node sent while it ran (e.g. the Sampler's current frame), until the next run. */
+  readonly livePreviews = new Map<string, Blob>();
 
   /** Applies one WebSocket event. Returns true when something visible changed. */
   handle(type: string, data: Record<string, unknown>): boolean {
@@ -118,6 +120,18 @@ export class RunState {
     }
   }
 
+  /**
+   * A preview frame from the socket, for the node it names (or the running node). Frames of another
+   * prompt than the one running are ignored. Returns true when something visible changed.
+   */
+  showPreview(preview: { nodeId: string | null; promptId: string | null; mime: string; image: Uint8Array }): boolean {
+    if (preview.promptId !== null && this.promptId !== null && preview.promptId !== this.promptId) return false;
+    const node = preview.nodeId ?? this.runningNode;
+    if (node === null) return false;
+    this.livePreviews.set(node, new Blob([preview.image as Uint8Array<ArrayBuffer>], { type: preview.mime }));
+    return true;
+  }
+
   /** Shows the errors of a prompt the server refused, on the nodes and inputs they name. */
   showRefusal(refusal: PromptRefusal): void {
     this.#startRun(null);
@@ -159,6 +173,7 @@ export class RunState {
     this.cached.clear();
     this.executed.clear();
     this.errors.clear();
+    this.livePreviews.clear();
   }
 
   #finish(phase: RunPhase, message: string | null): void {

@@ -25,44 +25,55 @@ export interface Injection {
 
 /** Averages a grid down (or resamples it) by exact area coverage, separably. */
 export function areaResample(source: Float32Array, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
-  const horizontal = resampleAxis(source, width, height, outWidth, true);
-  return resampleAxis(horizontal, outWidth, height, outHeight, false);
-}
-
-function resampleAxis(source: Float32Array, width: number, height: number, out: number, alongX: boolean): Float32Array {
-  const inLength = alongX ? width : height;
-  const lines = alongX ? height : width;
-  const result = new Float32Array(alongX ? out * height : width * out);
-  const scale = inLength / out;
-  for (let o = 0; o < out; o++) {
-    const start = o * scale;
-    const end = start + scale;
-    for (let line = 0; line < lines; line++) {
+  const horizontal = new Float32Array(outWidth * height);
+  for (const [o, { first, weights }] of coverage(width, outWidth).entries()) {
+    for (let y = 0; y < height; y++) {
+      const start = y * width + first;
       let sum = 0;
-      for (let i = Math.floor(start); i < Math.min(Math.ceil(end), inLength); i++) {
-        const coverage = Math.min(end, i + 1) - Math.max(start, i);
-        sum += coverage * (alongX ? source[line * width + i] : source[i * width + line]);
-      }
-      if (alongX) result[line * out + o] = sum / scale;
-      else result[o * width + line] = sum / scale;
+      for (let j = 0; j < weights.length; j++) sum += weights[j] * source[start + j];
+      horizontal[y * outWidth + o] = sum / (width / outWidth);
     }
+  }
+  const result = new Float32Array(outWidth * outHeight);
+  const sums = new Float64Array(outWidth);
+  for (const [o, { first, weights }] of coverage(height, outHeight).entries()) {
+    sums.fill(0);
+    for (let j = 0; j < weights.length; j++) {
+      const row = (first + j) * outWidth;
+      for (let x = 0; x < outWidth; x++) sums[x] += weights[j] * horizontal[row + x];
+    }
+    for (let x = 0; x < outWidth; x++) result[o * outWidth + x] = sums[x] / (height / outHeight);
   }
   return result;
 }
 
+/** For each output cell along an axis: the first input cell it overlaps and how much of each it covers. */
+function coverage(inLength: number, out: number): { first: number; weights: number[] }[] {
+  const scale = inLength / out;
+  return Array.from({ length: out }, (_, o) => {
+    const [start, end] = [o * scale, (o + 1) * scale];
+    const first = Math.floor(start);
+    const weights: number[] = [];
+    for (let i = first; i < Math.min(Math.ceil(end), inLength); i++) weights.push(Math.min(end, i + 1) - Math.max(start, i));
+    return { first, weights };
+  });
+}
+
 /** A [1, 2, 1] / 4 blur in both directions (edges clamped): the one feathering of the mask, at latent resolution. */
 export function featherOnce(grid: Float32Array, width: number, height: number): Float32Array {
-  const pass = (input: Float32Array, dx: number, dy: number) => {
-    const out = new Float32Array(input.length);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const at = (xx: number, yy: number) => input[Math.min(height - 1, Math.max(0, yy)) * width + Math.min(width - 1, Math.max(0, xx))];
-        out[y * width + x] = 0.25 * at(x - dx, y - dy) + 0.5 * at(x, y) + 0.25 * at(x + dx, y + dy);
-      }
+  const horizontal = new Float32Array(grid.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      horizontal[row + x] = 0.25 * grid[row + Math.max(0, x - 1)] + 0.5 * grid[row + x] + 0.25 * grid[row + Math.min(width - 1, x + 1)];
     }
-    return out;
-  };
-  return pass(pass(grid, 1, 0), 0, 1);
+  }
+  const out = new Float32Array(grid.length);
+  for (let y = 0; y < height; y++) {
+    const [above, row, below] = [Math.max(0, y - 1) * width, y * width, Math.min(height - 1, y + 1) * width];
+    for (let x = 0; x < width; x++) out[row + x] = 0.25 * horizontal[above + x] + 0.5 * horizontal[row + x] + 0.25 * horizontal[below + x];
+  }
+  return out;
 }
 
 /** ln(max(1 − w·(1 − m), 1e-4)) for each cell of a mask grid. */
@@ -140,8 +151,14 @@ export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)
   const data = new Float32Array(frames.length * repeat * rowSize);
   frames.forEach((frame, b) => {
     if (!frame) return;
-    frame.writeInto(input.divisor, tokens, data, b * repeat * rowSize);
-    for (let h = 1; h < repeat; h++) data.copyWithin((b * repeat + h) * rowSize, b * repeat * rowSize, (b * repeat + 1) * rowSize);
+    const at = b * repeat * rowSize;
+    // Frames that share a mask share a FrameBias: copy its block instead of computing it again.
+    const same = frames.indexOf(frame);
+    if (same < b) data.copyWithin(at, same * repeat * rowSize, (same + 1) * repeat * rowSize);
+    else {
+      frame.writeInto(input.divisor, tokens, data, at);
+      for (let h = 1; h < repeat; h++) data.copyWithin(at + h * rowSize, at, at + rowSize);
+    }
   });
   const dims = input.layout === 'batch' ? [frames.length, 1, queries, tokens] : [frames.length * repeat, queries, tokens];
   return input.elemType === TensorProto_DataType.FLOAT16 ? { data: toHalfArray(data), dims, type: 'float16' } : { data, dims, type: 'float32' };

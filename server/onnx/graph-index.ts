@@ -72,12 +72,12 @@ export class GraphIndex {
 export function tensorNumbers(tensor: TensorProto): number[] {
   const raw = tensor.rawData;
   if (raw && raw.length > 0) {
-    const bytes = raw.slice(); // decoded raw data is an unaligned view into a shared buffer
-    const view = new DataView(bytes.buffer);
+    // An unaligned view into the file's buffer (a Node Buffer's slice() is a view too, not a copy).
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const size = { [TensorProto_DataType.INT64]: 8, [TensorProto_DataType.INT32]: 4, [TensorProto_DataType.FLOAT]: 4, [TensorProto_DataType.DOUBLE]: 8 }[tensor.dataType];
     if (!size) return [];
     const values: number[] = [];
-    for (let offset = 0; offset + size <= bytes.length; offset += size) {
+    for (let offset = 0; offset + size <= raw.length; offset += size) {
       if (tensor.dataType === TensorProto_DataType.INT64) values.push(Number(view.getBigInt64(offset, true)));
       else if (tensor.dataType === TensorProto_DataType.INT32) values.push(view.getInt32(offset, true));
       else if (tensor.dataType === TensorProto_DataType.FLOAT) values.push(view.getFloat32(offset, true));

@@ -55,36 +55,50 @@ function maskFor(injection: AttentionInjection, frame: number, frameCount: numbe
   );
 }
 
+/**
+ * Feeds the bias inputs of each UNet call. A frame's bias depends only on its masks (and the latent size
+ * and prompt), so frames that share a mask share one FrameBias, and a batch whose rows have the same
+ * biases as the previous call (the next step, or the next batch under one mask) reuses its tensors.
+ */
 function makeProvider(biasInputs: readonly BiasInput[], injections: readonly AttentionInjection[]): UNetInputProvider {
   const divisors = biasInputs.map((b) => b.divisor);
+  const maskIds = new WeakMap<Float32Array, number>();
+  let nextMaskId = 0;
+  const idOf = (mask: Float32Array): number => {
+    let id = maskIds.get(mask);
+    if (id === undefined) maskIds.set(mask, (id = nextMaskId++));
+    return id;
+  };
   const frameBiases = new Map<string, FrameBias>();
   let last: { key: string; feeds: Record<string, ort.Tensor> } | undefined;
   return (batch: UNetBatch) => {
-    const key = `${batch.latentWidth}x${batch.latentHeight}|${batch.frames.join(',')}|${batch.conditional.join(',')}|${batch.positive.text}`;
-    if (last?.key === key) return last.feeds; // the same batch at the next step
-    const gates = injections.map((inj) => gateFor(inj, batch.positive));
-    const biasOf = (frame: number): FrameBias => {
-      const id = `${batch.latentWidth}x${batch.latentHeight}|${frame}|${batch.positive.text}`;
+    const { latentWidth, latentHeight, positive } = batch;
+    const rowMasks = batch.conditional.map((conditional, r) =>
+      conditional ? injections.map((inj) => maskFor(inj, batch.frames[r % batch.frames.length], batch.frameCount)) : null,
+    );
+    const biasIds = rowMasks.map((masks) => (masks ? `${latentWidth}x${latentHeight}|${masks.map(idOf).join(',')}|${positive.text}` : null));
+    const key = biasIds.map((id) => id ?? '-').join('\n');
+    if (last?.key === key) return last.feeds;
+    const biasOf = (id: string, masks: readonly Float32Array[]): FrameBias => {
       let bias = frameBiases.get(id);
       if (!bias) {
         const parts: Injection[] = injections.map((inj, i) => ({
-          mask: maskFor(inj, frame, batch.frameCount),
+          mask: masks[i],
           maskWidth: inj.masks.width,
           maskHeight: inj.masks.height,
           weight: inj.weight,
-          gate: gates[i],
+          gate: gateFor(inj, positive),
         }));
-        bias = new FrameBias(batch.latentWidth, batch.latentHeight, parts, divisors);
+        bias = new FrameBias(latentWidth, latentHeight, parts, divisors);
         if (frameBiases.size >= 256) frameBiases.clear();
         frameBiases.set(id, bias);
       }
       return bias;
     };
-    const k = batch.frames.length;
-    const rows = batch.conditional.map((conditional, r) => (conditional ? biasOf(batch.frames[r % k]) : null));
+    const rows = biasIds.map((id, r) => (id === null ? null : biasOf(id, rowMasks[r]!)));
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of biasInputs) {
-      const { data, dims, type } = biasTensor(input, rows, batch.positive.sequenceLength);
+      const { data, dims, type } = biasTensor(input, rows, positive.sequenceLength);
       feeds[input.name] = new ort.Tensor(type, data, dims);
     }
     last = { key, feeds };

@@ -1,8 +1,15 @@
-// `limelight inspect-model <dir>`: the parts of a model folder, their inputs and outputs, and what the
-// runtime detected (provider, float type, timestep form, VAE and tokenizer settings, scheduler).
+// `limelight inspect-model <dir>`: the parts of a model folder, their inputs and outputs, what the
+// runtime detected (provider, float type, timestep form, VAE and tokenizer settings, scheduler) and the
+// cross-attention layers InjectCrossAttention would bias.
+import { fromBinary } from '@bufbuild/protobuf';
 import { statSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ModelProtoSchema } from 'onnx-buf';
 import type { InferenceSession } from 'onnxruntime-node';
+import { gridSize } from './attention-bias.ts';
+import type { AttentionShape, CrossAttentionLayer } from './cross-attention-find.ts';
+import { NoCrossAttentionError, patchCrossAttention } from './cross-attention-patch.ts';
 import { loadModel } from '../runtime/model-folder.ts';
 import { sessions, type Device } from '../runtime/sessions.ts';
 import { tokenizerFor } from '../runtime/text-encoding.ts';
@@ -34,6 +41,46 @@ async function describePart(dir: string, file: string, device: Device): Promise<
   }
 }
 
+/** The image size query lengths are quoted at (Stable Diffusion 1.x's native resolution). */
+const REFERENCE_SIZE = 512;
+const SHAPE_NAMES: Record<AttentionShape, string> = {
+  'sdpa-4d': '4-D scores (torch SDPA)',
+  'legacy-3d': '3-D scores [batch·heads, queries, tokens] (legacy export)',
+  'fused-mha': 'fused com.microsoft.MultiHeadAttention',
+};
+
+/**
+ * The layers the surgery would bias, grouped by query resolution, shape and heads. Runs the surgery on
+ * an in-memory copy (nothing is written), so a model without cross-attention gets the surgery's own
+ * account of what was searched.
+ */
+async function describeCrossAttention(unetFile: string, vaeDownFactor: number): Promise<string[]> {
+  let layers: CrossAttentionLayer[];
+  try {
+    layers = patchCrossAttention(fromBinary(ModelProtoSchema, await readFile(unetFile))).layers;
+  } catch (error) {
+    if (error instanceof NoCrossAttentionError) return [`  cross-attention: ${error.message}`];
+    throw error;
+  }
+  const groups = new Map<string, CrossAttentionLayer[]>();
+  for (const layer of layers) {
+    const key = `${layer.divisor}|${layer.shape}|${layer.heads}`;
+    groups.set(key, [...(groups.get(key) ?? []), layer]);
+  }
+  const latentSide = REFERENCE_SIZE / vaeDownFactor;
+  const lines = [`  cross-attention: ${layers.length} layers (query lengths at ${REFERENCE_SIZE}×${REFERENCE_SIZE}, latent ${latentSide}×${latentSide})`];
+  for (const group of groups.values()) {
+    const { divisor, shape, heads } = group[0];
+    const side = gridSize(latentSide, divisor);
+    const grid = divisor === 1 ? 'the latent grid' : `the latent grid ÷ ${divisor}`;
+    lines.push(
+      `    ${group.length} × ${SHAPE_NAMES[shape]}, ${heads ?? 'unknown'} heads, ${side * side} queries (${side}×${side}, ${grid}):`,
+      ...group.map((l) => `      ${l.nodeName || '(unnamed node)'}`),
+    );
+  }
+  return lines;
+}
+
 export async function inspectModel(dir: string, device: Device = 'auto'): Promise<string> {
   const { model, clip, vae, provider, warnings } = await loadModel(dir, device);
   const parts = [model.unetFile, clip.textEncoderFile, ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
@@ -52,6 +99,7 @@ export async function inspectModel(dir: string, device: Device = 'auto'): Promis
     `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}, latent channels ${vae.latentChannels}, ` +
       (vae.encoder ? `encoder output ${vae.encoder.output}` : 'no encoder (text-to-image only)'),
     `  scheduler: ${s.betaSchedule} β ${s.betaStart}–${s.betaEnd} over ${s.numTrainTimesteps}, ${s.predictionType}, ${s.timestepSpacing} spacing, steps_offset ${s.stepsOffset}`,
+    ...(await describeCrossAttention(model.unetFile, vae.downFactor)),
   );
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 // A per-pixel bias that is the same for every token would cancel in the softmax, so the mask acts on the
 // prompt's tokens relative to token 0 (BOS, T[0] = 0): black pixels scale the prompt tokens' attention
 // by (1 − w) and the softmax renormalises onto BOS; white pixels are unchanged at any weight.
+// Chained injections sum: B = Σᵢ Lᵢ[q]·Gᵢ[k], so most layers are fed the factors L and G, not B itself.
 import { TensorProto_DataType } from 'onnx-buf';
 import { toHalfArray } from '../runtime/float16.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
@@ -96,7 +97,10 @@ export function tokenGate(tokens: number, positions?: readonly number[]): Float3
  * grid, feathered once, then area-averaged down to each layer's grid.
  */
 export class FrameBias {
-  private readonly perDivisor = new Map<number, { rows: Float32Array[]; gates: Float32Array[] }>();
+  /** Per divisor, each injection's log factor per query (the rows of L). */
+  private readonly perDivisor = new Map<number, Float32Array[]>();
+  /** Each injection's token gate (the rows of G). */
+  private readonly gates: Float32Array[];
 
   constructor(
     readonly latentWidth: number,
@@ -110,11 +114,17 @@ export class FrameBias {
     for (const divisor of new Set(divisors)) {
       const w = gridSize(latentWidth, divisor);
       const h = gridSize(latentHeight, divisor);
-      this.perDivisor.set(divisor, {
-        rows: latentMasks.map((m, i) => logFactors(areaResample(m, latentWidth, latentHeight, w, h), injections[i].weight)),
-        gates: injections.map((inj) => inj.gate),
-      });
+      this.perDivisor.set(
+        divisor,
+        latentMasks.map((m, i) => logFactors(areaResample(m, latentWidth, latentHeight, w, h), injections[i].weight)),
+      );
     }
+    this.gates = injections.map((inj) => inj.gate);
+  }
+
+  /** The number of injections: the rank of the bias. */
+  get rank(): number {
+    return this.gates.length;
   }
 
   /** Query length of the layer grid at this divisor. */
@@ -122,13 +132,31 @@ export class FrameBias {
     return gridSize(this.latentWidth, divisor) * gridSize(this.latentHeight, divisor);
   }
 
-  /** Writes the [HW, T] bias (sum over injections) into `out` at `offset`. */
-  writeInto(divisor: number, tokens: number, out: Float32Array, offset: number): void {
-    const entry = this.perDivisor.get(divisor);
-    if (!entry) return;
-    const queries = this.queries(divisor);
-    entry.rows.forEach((row, i) => {
-      const gate = entry.gates[i];
+  /** Writes this input's block of one batch row into `out` at `offset` (see BiasInputKind). */
+  writeInto(input: BiasInput, tokens: number, out: Float32Array, offset: number): void {
+    if (input.kind === 'token-factors') {
+      this.gates.forEach((gate, i) => out.set(gate, offset + i * tokens));
+      return;
+    }
+    const rows = this.perDivisor.get(input.divisor);
+    if (!rows) return;
+    if (input.kind === 'query-factors') this.writeQueryFactors(rows, out, offset);
+    else this.writeBias(rows, tokens, out, offset);
+  }
+
+  /** L as [HW, r]: query q's factor for injection i at q·r + i. */
+  private writeQueryFactors(rows: readonly Float32Array[], out: Float32Array, offset: number): void {
+    const rank = rows.length;
+    rows.forEach((row, i) => {
+      for (let q = 0; q < row.length; q++) out[offset + q * rank + i] = row[q];
+    });
+  }
+
+  /** The [HW, T] bias, Σᵢ Lᵢ[q]·Gᵢ[k]. */
+  private writeBias(rows: readonly Float32Array[], tokens: number, out: Float32Array, offset: number): void {
+    rows.forEach((row, i) => {
+      const gate = this.gates[i];
+      const queries = row.length;
       for (let q = 0; q < queries; q++) {
         const factor = row[q];
         if (factor === 0) continue;
@@ -141,13 +169,16 @@ export class FrameBias {
 
 /**
  * The tensor for one bias input over a batch: `frames[i]` is the bias of batch item i, or null for
- * rows that stay unbiased (the unconditional half under classifier-free guidance).
+ * rows that stay unbiased (the unconditional half under classifier-free guidance: zero bias, or zero
+ * factors, whose product adds exact zeros to the scores).
  */
 export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)[], tokens: number): { data: Float32Array | Uint16Array; dims: number[]; type: 'float32' | 'float16' } {
   const sample = frames.find((f) => f !== null);
   const queries = sample ? sample.queries(input.divisor) : 1;
+  const rank = sample?.rank ?? 1;
+  const [rows, columns] = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[input.kind];
   const repeat = input.layout === 'batch-heads' ? (input.heads ?? 1) : 1;
-  const rowSize = queries * tokens;
+  const rowSize = rows * columns;
   const data = new Float32Array(frames.length * repeat * rowSize);
   frames.forEach((frame, b) => {
     if (!frame) return;
@@ -156,10 +187,10 @@ export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)
     const same = frames.indexOf(frame);
     if (same < b) data.copyWithin(at, same * repeat * rowSize, (same + 1) * repeat * rowSize);
     else {
-      frame.writeInto(input.divisor, tokens, data, at);
+      frame.writeInto(input, tokens, data, at);
       for (let h = 1; h < repeat; h++) data.copyWithin(at + h * rowSize, at, at + rowSize);
     }
   });
-  const dims = input.layout === 'batch' ? [frames.length, 1, queries, tokens] : [frames.length * repeat, queries, tokens];
+  const dims = input.layout === 'batch' ? [frames.length, 1, rows, columns] : [frames.length * repeat, rows, columns];
   return input.elemType === TensorProto_DataType.FLOAT16 ? { data: toHalfArray(data), dims, type: 'float16' } : { data, dims, type: 'float32' };
 }

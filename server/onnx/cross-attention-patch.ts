@@ -1,28 +1,42 @@
-// The surgery: one additive bias before each cross-attention softmax (or into a fused attention's
-// attention_bias input), fed by one new graph input per query resolution.
+// The surgery. The bias B[q,k] = Σᵢ Lᵢ[q]·Gᵢ[k] has rank r (one term per chained injection), so where
+// scores come from a Q·Kᵀ MatMul it is folded into that MatMul: L becomes r extra columns of Q and G r
+// extra rows of Kᵀ, and no extra pass over the [HW, tokens] scores is made. Fused attention (and scores
+// the fold cannot reach, e.g. through a Cast) get the whole bias added instead. New graph inputs are
+// shared by the layers of one query resolution.
 import { create } from '@bufbuild/protobuf';
-import type { ModelProto, NodeProto } from 'onnx-buf';
+import type { ModelProto, NodeProto, TensorProto } from 'onnx-buf';
 import {
+  AttributeProto_AttributeType,
   NodeProtoSchema,
   StringStringEntryProtoSchema,
   TensorProto_DataType,
+  TensorProtoSchema,
   TensorShapeProto_DimensionSchema,
   TensorShapeProtoSchema,
   TypeProto_TensorSchema,
   TypeProtoSchema,
   ValueInfoProtoSchema,
 } from 'onnx-buf';
+import { fromHalfBits, toHalfArray } from '../runtime/float16.ts';
 import { CrossAttentionSearch, ENCODER_INPUT, type CrossAttentionLayer } from './cross-attention-find.ts';
+import { GraphIndex, tensorNumbers } from './graph-index.ts';
 
 /** Bump when the surgery changes: patched files are cached under it. */
-export const SURGERY_VERSION = 1;
+export const SURGERY_VERSION = 2;
 export const BIAS_METADATA_KEY = 'limelight.cross_attention_bias';
+
+/**
+ * What a bias input carries, per batch row: `bias` the whole [HW, tokens] bias; `query-factors` L, [HW, r]
+ * (each injection's log factor per query); `token-factors` G, [r, tokens] (each injection's token gate).
+ */
+export type BiasInputKind = 'bias' | 'query-factors' | 'token-factors';
 
 /** A new graph input the sampler must feed. */
 export interface BiasInput {
   name: string;
+  kind: BiasInputKind;
   divisor: number;
-  /** `batch`: [B, 1, HW, T] (4-D scores and fused attention). `batch-heads`: [B·heads, HW, T] (legacy 3-D scores). */
+  /** `batch`: [B, 1, …] (4-D scores and fused attention). `batch-heads`: [B·heads, …] (legacy 3-D scores). */
   layout: 'batch' | 'batch-heads';
   heads: number | null;
   elemType: TensorProto_DataType;
@@ -36,35 +50,179 @@ export interface PatchResult {
 
 export class NoCrossAttentionError extends Error {}
 
+type BiasSpec = Omit<BiasInput, 'layers'>;
+
 function dimension(value: string | number) {
   return create(TensorShapeProto_DimensionSchema, {
     value: typeof value === 'number' ? { case: 'dimValue', value: BigInt(value) } : { case: 'dimParam', value },
   });
 }
 
-function biasInputFor(layer: CrossAttentionLayer): Omit<BiasInput, 'layers'> {
+function biasInputFor(layer: CrossAttentionLayer, kind: BiasInputKind): BiasSpec {
   const layout = layer.shape === 'legacy-3d' ? 'batch-heads' : 'batch';
-  const parts = [`limelight_attention_bias_d${layer.divisor}`];
+  const parts = [`limelight_attention_${kind.replace('-', '_')}_d${layer.divisor}`];
   if (layout === 'batch-heads') parts.push(`h${layer.heads ?? 0}`);
   if (layer.scoresType === TensorProto_DataType.FLOAT16) parts.push('fp16');
-  return { name: parts.join('_'), divisor: layer.divisor, layout, heads: layer.heads, elemType: layer.scoresType };
+  return { name: parts.join('_'), kind, divisor: layer.divisor, layout, heads: layer.heads, elemType: layer.scoresType };
 }
 
-function graphInput(bias: Omit<BiasInput, 'layers'>) {
-  const dims =
-    bias.layout === 'batch'
-      ? [dimension('bias_batch'), dimension(1), dimension(`bias_hw_d${bias.divisor}`), dimension('bias_tokens')]
-      : [dimension(`bias_batch_heads_h${bias.heads ?? 0}`), dimension(`bias_hw_d${bias.divisor}`), dimension('bias_tokens')];
+function graphInput(bias: BiasSpec) {
+  const lead = bias.layout === 'batch' ? [dimension('bias_batch'), dimension(1)] : [dimension(`bias_batch_heads_h${bias.heads ?? 0}`)];
+  const [queries, rank, tokens] = [dimension(`bias_hw_d${bias.divisor}`), dimension('bias_rank'), dimension('bias_tokens')];
+  const trailing = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[bias.kind];
   return create(ValueInfoProtoSchema, {
     name: bias.name,
     type: create(TypeProtoSchema, {
-      value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: bias.elemType, shape: create(TensorShapeProtoSchema, { dim: dims }) }) },
+      value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: bias.elemType, shape: create(TensorShapeProtoSchema, { dim: [...lead, ...trailing] }) }) },
     }),
   });
 }
 
-function addNode(name: string, inputs: string[], output: string): NodeProto {
-  return create(NodeProtoSchema, { name, opType: 'Add', input: inputs, output: [output] });
+function scalarValue(tensor: TensorProto | undefined): number | undefined {
+  if (!tensor || tensor.dims.reduce((a, b) => a * b, 1n) !== 1n) return undefined;
+  if (tensor.dataType !== TensorProto_DataType.FLOAT16) return tensorNumbers(tensor)[0];
+  const raw = tensor.rawData;
+  // raw_data may be a view into the whole file's buffer: read it in place.
+  const bits = raw.byteLength === 2 ? new DataView(raw.buffer, raw.byteOffset, 2).getUint16(0, true) : tensor.int32Data[0];
+  return bits === undefined ? undefined : fromHalfBits(bits);
+}
+
+/** A tensor that reaches the Q·Kᵀ MatMul multiplied by `scale` (through `consumer`, the first op on the way). */
+interface ScaledOperand {
+  tensor: string;
+  consumer: NodeProto;
+  scale: number;
+}
+
+interface FoldTarget {
+  query: ScaledOperand;
+  key: ScaledOperand;
+  /** Everything the factors' product is multiplied by on its way to the Softmax. */
+  scale: number;
+}
+
+/**
+ * Where the factors join the scores. They are concatenated above the scalar Muls around the MatMul (as
+ * torch's SDPA export scales Q and Kᵀ), so onnxruntime still fuses those scales into the MatMul, and
+ * G is divided by every scale met, so the Softmax sees scores + B as before.
+ */
+class FoldSearch {
+  private readonly uses = new Map<string, number>();
+
+  constructor(private readonly index: GraphIndex) {
+    const count = (name: string) => this.uses.set(name, (this.uses.get(name) ?? 0) + 1);
+    for (const node of index.graph.node) node.input.forEach(count);
+    for (const output of index.graph.output) count(output.name);
+  }
+
+  /**
+   * The MatMul behind a Softmax's scores. Null when the path to the Softmax holds anything the fold
+   * cannot undo exactly (a Cast would need factors of another type; a non-scalar scale) or a tensor
+   * something else also reads.
+   */
+  find(scores: string): FoldTarget | null {
+    let scale = 1;
+    let tensor = scores;
+    for (;;) {
+      const node = this.index.producer(tensor);
+      if (!node || this.uses.get(tensor) !== 1) return null;
+      if (node.opType === 'MatMul') {
+        const query = this.scaledOperand(node.input[0], node);
+        const key = this.scaledOperand(node.input[1], node);
+        return { query, key, scale: scale * query.scale * key.scale };
+      }
+      const step = this.scalarStep(node);
+      const variable = node.input.filter((input) => input !== '' && !this.index.isConstant(input));
+      if (step) {
+        scale *= step.factor;
+        tensor = step.data;
+      } else if ((node.opType === 'Add' || node.opType === 'Identity') && variable.length === 1) {
+        tensor = variable[0];
+      } else {
+        return null;
+      }
+    }
+  }
+
+  /** Walks up from a MatMul operand through scalar Muls and Divs read by nothing else. */
+  private scaledOperand(tensor: string, consumer: NodeProto): ScaledOperand {
+    const operand = { tensor, consumer, scale: 1 };
+    for (;;) {
+      const node = this.index.producer(operand.tensor);
+      const step = node && this.uses.get(operand.tensor) === 1 ? this.scalarStep(node) : null;
+      if (!node || !step) return operand;
+      Object.assign(operand, { tensor: step.data, consumer: node, scale: operand.scale * step.factor });
+    }
+  }
+
+  /** Mul by, or Div by, a finite non-zero scalar constant: the data input and the factor it applies. */
+  private scalarStep(node: NodeProto): { data: string; factor: number } | null {
+    if (node.opType !== 'Mul' && node.opType !== 'Div') return null;
+    const [a, b] = node.input;
+    const constant = this.index.isConstant(b) ? b : node.opType === 'Mul' && this.index.isConstant(a) ? a : undefined;
+    const data = constant === b ? a : b;
+    if (constant === undefined || this.index.isConstant(data)) return null;
+    const value = scalarValue(this.index.constantTensor(constant));
+    if (value === undefined || value === 0 || !Number.isFinite(value)) return null;
+    return { data, factor: node.opType === 'Mul' ? value : 1 / value };
+  }
+}
+
+/** Collects the inserted nodes (each before the node it feeds) and their constants, named apart from the export's. */
+class Insertions {
+  readonly before = new Map<NodeProto, NodeProto[]>();
+  readonly initializers: TensorProto[] = [];
+  private readonly constants = new Map<string, string>();
+  private nodes: NodeProto[] = [];
+  private count = 0;
+
+  /** Nodes added from now on go before `node`. */
+  at(node: NodeProto): this {
+    this.nodes = this.before.get(node) ?? [];
+    this.before.set(node, this.nodes);
+    return this;
+  }
+
+  add(node: NodeProto): void {
+    this.nodes.push(node);
+  }
+
+  op(opType: string, input: string[], axis?: number): string {
+    const name = `limelight_fold_${this.count++}`;
+    const attribute = axis === undefined ? [] : [{ name: 'axis', type: AttributeProto_AttributeType.INT, i: BigInt(axis) }];
+    this.add(create(NodeProtoSchema, { name, opType, input, output: [`${name}_output`], attribute }));
+    return `${name}_output`;
+  }
+
+  int64(values: number[]): string {
+    return this.constant(TensorProto_DataType.INT64, [values.length], BigInt64Array.from(values.map(BigInt)));
+  }
+
+  scalar(type: TensorProto_DataType, value: number): string {
+    return this.constant(type, [], type === TensorProto_DataType.FLOAT16 ? toHalfArray([value]) : Float32Array.of(value));
+  }
+
+  /** `tensor` broadcast to `like`'s shape except its last `keep` dimensions (Concat does not broadcast). */
+  expandLike(tensor: string, like: string, keep: number): string {
+    const leading = this.op('Slice', [this.op('Shape', [like]), this.int64([0]), this.int64([-keep]), this.int64([0])]);
+    return this.op('Expand', [tensor, this.op('Concat', [leading, this.int64(Array(keep).fill(1))], 0)]);
+  }
+
+  private constant(dataType: TensorProto_DataType, dims: number[], values: BigInt64Array | Float32Array | Uint16Array): string {
+    const key = `${dataType}:${dims.length}:${values.join(',')}`;
+    let name = this.constants.get(key);
+    if (!name) {
+      name = `limelight_fold_constant_${this.constants.size}`;
+      this.constants.set(key, name);
+      const rawData = new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
+      this.initializers.push(create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData }));
+    }
+    return name;
+  }
+}
+
+function replaceInput(node: NodeProto, from: string, to: string): void {
+  node.input = node.input.map((input) => (input === from ? to : input));
 }
 
 /** Edits the model in place; throws NoCrossAttentionError (saying what was searched) when none is found. */
@@ -81,34 +239,59 @@ export function patchCrossAttention(model: ModelProto): PatchResult {
         : `no cross-attention found: the graph has no '${ENCODER_INPUT}' input (inputs: ${[...graph.input].map((i) => i.name).join(', ')}); is this a UNet?`,
     );
   }
+  const folds = new FoldSearch(new GraphIndex(graph));
   const inputs = new Map<string, BiasInput>();
+  /** The input of this kind for the layer's resolution, counting the layer as one of its readers. */
+  const use = (layer: CrossAttentionLayer, kind: BiasInputKind): BiasInput => {
+    const spec = biasInputFor(layer, kind);
+    const input = inputs.get(spec.name) ?? { ...spec, layers: 0 };
+    input.layers++;
+    inputs.set(spec.name, input);
+    return input;
+  };
   const softmaxByScores = new Map(graph.node.filter((n) => n.opType === 'Softmax').map((n) => [n.input[0], n]));
   const fusedByOutput = new Map(graph.node.filter((n) => n.opType === 'MultiHeadAttention').map((n) => [n.output[0], n]));
-  const newNodes = new Map<NodeProto, NodeProto>(); // inserted before the node they feed
+  const insertions = new Insertions();
 
   layers.forEach((layer, i) => {
-    const spec = biasInputFor(layer);
-    const bias = inputs.get(spec.name) ?? { ...spec, layers: 0 };
-    bias.layers++;
-    inputs.set(spec.name, bias);
+    const fold = layer.shape === 'fused-mha' ? null : folds.find(layer.scores);
+    if (fold) {
+      const [queryFactors, tokenFactors] = [use(layer, 'query-factors'), use(layer, 'token-factors')];
+      const { query, key, scale } = fold;
+      // 4-D scores: the factors are [B, 1, …]; Concat does not broadcast, so expand them over the heads.
+      const broadcast = queryFactors.layout === 'batch';
+      let at = insertions.at(query.consumer);
+      const l = broadcast ? at.expandLike(queryFactors.name, query.tensor, 1) : queryFactors.name;
+      replaceInput(query.consumer, query.tensor, at.op('Concat', [query.tensor, l], -1));
+      at = insertions.at(key.consumer);
+      // The scales on the way to the Softmax multiply the factors' product too: G (the smallest tensor) is divided by them.
+      let g = scale === 1 ? tokenFactors.name : at.op('Mul', [tokenFactors.name, at.scalar(tokenFactors.elemType, 1 / scale)]);
+      if (broadcast) g = at.expandLike(g, key.tensor, 2);
+      replaceInput(key.consumer, key.tensor, at.op('Concat', [key.tensor, g], -2));
+      return;
+    }
+    const bias = use(layer, 'bias');
     const biased = `${layer.scores}/limelight_bias_${i}`;
+    const add = (node: NodeProto, input: string[]) =>
+      insertions.at(node).add(create(NodeProtoSchema, { name: `limelight_bias_add_${i}`, opType: 'Add', input, output: [biased] }));
     if (layer.shape === 'fused-mha') {
       const node = fusedByOutput.get(layer.scores)!;
       while (node.input.length < 6) node.input.push('');
       if (node.input[5]) {
-        newNodes.set(node, addNode(`limelight_bias_add_${i}`, [node.input[5], bias.name], biased));
+        add(node, [node.input[5], bias.name]);
         node.input[5] = biased;
       } else {
         node.input[5] = bias.name;
       }
     } else {
       const softmax = softmaxByScores.get(layer.scores)!;
-      newNodes.set(softmax, addNode(`limelight_bias_add_${i}`, [layer.scores, bias.name], biased));
+      add(softmax, [layer.scores, bias.name]);
       softmax.input[0] = biased;
     }
   });
 
-  graph.node = graph.node.flatMap((node) => (newNodes.has(node) ? [newNodes.get(node)!, node] : [node]));
+  graph.node = graph.node.flatMap((node) => [...(insertions.before.get(node) ?? []), node]);
+  graph.initializer.push(...insertions.initializers);
   const biasInputs = [...inputs.values()];
   graph.input.push(...biasInputs.map(graphInput));
   model.metadataProps = model.metadataProps.filter((p) => p.key !== BIAS_METADATA_KEY);

@@ -20,6 +20,8 @@ function random(seed: number): () => number {
 export interface TestGraphOptions {
   /** Also output each cross-attention's probabilities (4-D/3-D) or its output and value rows (fused). */
   expose?: boolean;
+  /** Also output each cross-attention's scores, the Softmax input (4-D/3-D). */
+  exposeScores?: boolean;
   floatType?: 'float32' | 'float16';
 }
 
@@ -55,7 +57,9 @@ export function attentionTestModel(shape: AttentionShape, options: TestGraphOpti
         if (shape === 'sdpa-4d') {
           const q4 = g.op('Mul', [heads4(q, [0, 2, 1, 3], S), scale]);
           const k4 = g.op('Mul', [heads4(k, [0, 2, 3, 1], Tk), scale]);
-          const probabilities = g.op('Softmax', [g.op('MatMul', [q4, k4])], { axis: -1 });
+          const scores = g.op('MatMul', [q4, k4]);
+          const probabilities = g.op('Softmax', [scores], { axis: -1 });
+          if (isCross && options.exposeScores) exposed.push({ name: scores, dims: [B, H, S, Tk] });
           if (isCross && options.expose) exposed.push({ name: probabilities, dims: [B, H, S, Tk] });
           const attended = g.op('MatMul', [probabilities, heads4(v, [0, 2, 1, 3], Tk)]);
           out = g.op('Reshape', [g.op('Transpose', [attended], { perm: [0, 2, 1, 3] }), shapeOf([B, S, C])]);
@@ -64,6 +68,7 @@ export function attentionTestModel(shape: AttentionShape, options: TestGraphOpti
           const kT = g.op('Transpose', [heads3(k, Tk)], { perm: [0, 2, 1] });
           const scores = g.op('Mul', [g.op('MatMul', [heads3(q, S), kT]), g.scalar(1 / Math.sqrt(dh))]);
           const probabilities = g.op('Softmax', [scores], { axis: -1 });
+          if (isCross && options.exposeScores) exposed.push({ name: scores, dims: [B * H, S, Tk] });
           if (isCross && options.expose) exposed.push({ name: probabilities, dims: [B * H, S, Tk] });
           const attended = g.op('MatMul', [probabilities, heads3(v, Tk)]);
           const merged = g.op('Transpose', [g.op('Reshape', [attended, shapeOf([B, H, S, dh])])], { perm: [0, 2, 1, 3] });

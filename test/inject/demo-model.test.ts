@@ -1,7 +1,7 @@
 // The attention mask on the demo model, through the real nodes (LoadModel → TextEncode → VAEEncode →
 // InjectCrossAttention → Sampler → VAEDecode): the practitioner's weight spectrum against the formula,
-// and word targeting. The demo UNet's denoiser ignores the prompt, so the difference between a colour
-// prompt and the same prompt without colour words is the prompt's pull alone.
+// word targeting, and the BOS mass at w = 1 in fp32 and fp16. The demo UNet's denoiser ignores the prompt,
+// so the difference between a colour prompt and the same prompt without colour words is the prompt's pull alone.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,9 +17,12 @@ import TextEncode from '../../nodes/TextEncode.ts';
 import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
 import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
+import { biasTensor, FrameBias, tokenGate, type Injection } from '../../server/onnx/attention-bias.ts';
 import { findCrossAttention } from '../../server/onnx/cross-attention-find.ts';
-import { DEMO_MODEL_NAME, ensureDemoModel } from '../../server/onnx/demo-model.ts';
+import { patchCrossAttention } from '../../server/onnx/cross-attention-patch.ts';
+import { DEMO_MODEL_NAME, ensureDemoModel, writeDemoModel } from '../../server/onnx/demo-model.ts';
 import { COLOUR_WORDS } from '../../server/onnx/demo-vocab.ts';
+import { fromHalfArray, toHalfArray } from '../../server/runtime/float16.ts';
 import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
 
@@ -80,22 +83,37 @@ function meanChange(a: Uint8Array, b: Uint8Array, region: Region): number {
 
 /**
  * Attention probabilities of every cross-attention layer for this prompt on the grey latent, from a test
- * build of the UNet that also outputs each softmax; rows of [heads · queries, tokens].
+ * build of the UNet that also outputs each softmax; rows of [heads · queries, tokens]. With an injection,
+ * the build is patched and fed that injection's bias over the whole prompt.
  */
-async function crossAttentionRows(prompt: Conditioning): Promise<Float32Array[]> {
-  const graph = fromBinary(ModelProtoSchema, readFileSync(model.unetFile));
+async function crossAttentionRows(prompt: Conditioning, unetFile = model.unetFile, injection?: Omit<Injection, 'gate'>): Promise<Float32Array[]> {
+  const graph = fromBinary(ModelProtoSchema, readFileSync(unetFile));
   const softmaxes = findCrossAttention(graph).map((layer) => graph.graph!.node.find((n) => n.name === layer.nodeName)!.output[0]);
+  const biasInputs = injection ? patchCrossAttention(graph).biasInputs : [];
+  const encoder = graph.graph!.input.find((i) => i.name === 'encoder_hidden_states')!.type!.value;
+  const fp16 = encoder.case === 'tensorType' && encoder.value.elemType === TensorProto_DataType.FLOAT16;
   for (const name of softmaxes) {
-    graph.graph!.output.push(create(ValueInfoProtoSchema, { name, type: { value: { case: 'tensorType', value: { elemType: TensorProto_DataType.FLOAT } } } }));
+    const elemType = fp16 ? TensorProto_DataType.FLOAT16 : TensorProto_DataType.FLOAT;
+    graph.graph!.output.push(create(ValueInfoProtoSchema, { name, type: { value: { case: 'tensorType', value: { elemType } } } }));
   }
   const session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, graph));
+  const float = (data: Float32Array, dims: number[]) => (fp16 ? new ort.Tensor('float16', toHalfArray(data), dims) : new ort.Tensor('float32', data, dims));
   const { width, height, channels } = latent;
-  const result = await session.run({
-    sample: new ort.Tensor('float32', latent.frames[0], [1, channels, height, width]),
+  const feeds: Record<string, ort.Tensor> = {
+    sample: float(latent.frames[0], [1, channels, height, width]),
     timestep: new ort.Tensor('int64', BigInt64Array.from([500n]), [1]),
-    encoder_hidden_states: new ort.Tensor('float32', prompt.embeddings, [1, prompt.sequenceLength, prompt.hiddenSize]),
-  });
-  return softmaxes.map((name) => result[name].data as Float32Array);
+    encoder_hidden_states: float(prompt.embeddings, [1, prompt.sequenceLength, prompt.hiddenSize]),
+  };
+  if (injection) {
+    const frame = new FrameBias(width, height, [{ ...injection, gate: tokenGate(prompt.sequenceLength) }], biasInputs.map((b) => b.divisor));
+    for (const input of biasInputs) {
+      const { data, dims, type } = biasTensor(input, [frame], prompt.sequenceLength);
+      feeds[input.name] = new ort.Tensor(type, data, dims);
+    }
+  }
+  const result = await session.run(feeds);
+  await session.release();
+  return softmaxes.map((name) => (fp16 ? fromHalfArray(result[name].data as Uint16Array) : (result[name].data as Float32Array)));
 }
 
 /** Mean attention on the token at `position` over every row of every cross-attention layer. */
@@ -144,6 +162,23 @@ describe('InjectCrossAttention on the demo model', () => {
     expect(ratios.get(0.8)!.measured).toBeLessThanOrEqual(0.35);
     expect(ratios.get(0.1)!.measured).toBeGreaterThanOrEqual(0.8);
     for (const [weight, { measured, predicted }] of ratios) expect(Math.abs(measured - predicted), `w = ${weight}: ${measured} vs ${predicted}`).toBeLessThan(FORMULA_TOLERANCE);
+  });
+
+  it.each(['float32', 'float16'] as const)('w = 1, all black: every cross-attention row puts ≥ 0.999 of its mass on BOS (%s UNet)', async (floatType) => {
+    let unetFile = model.unetFile;
+    if (floatType === 'float16') {
+      const dir = mkdtempSync(path.join(tmpdir(), 'limelight-fp16-'));
+      writeDemoModel(dir, { floatType });
+      unetFile = path.join(dir, 'unet', 'model.onnx');
+    }
+    const prompt = await encode('a red wall');
+    const rows = await crossAttentionRows(prompt, unetFile, { mask: new Float32Array(64), maskWidth: 8, maskHeight: 8, weight: 1 });
+    expect(rows).toHaveLength(3);
+    for (const probabilities of rows) {
+      let least = 1;
+      for (let row = 0; row < probabilities.length / prompt.sequenceLength; row++) least = Math.min(least, probabilities[row * prompt.sequenceLength]);
+      expect(least).toBeGreaterThanOrEqual(0.999);
+    }
   });
 
   it('word targeting: only the chosen colour word follows the mask', async () => {

@@ -49,14 +49,15 @@ describe('injectAttention', () => {
     const result = await injectAttention(model, { masks: masks([0]), weight: 0.8, words: [] }, cache);
     expect(result.unetFile).not.toBe(model.unetFile);
     const feeds = result.extraInputs[0](batch([0, 1], true));
-    const d1 = feeds.limelight_attention_bias_d1;
-    expect(d1.dims).toEqual([4, 1, L * L, T]);
-    const data = d1.data as Float32Array;
-    const rowSize = L * L * T;
-    expect(data.subarray(0, 2 * rowSize).every((v) => v === 0)).toBe(true); // unconditional rows
-    expect(data[2 * rowSize]).toBe(0); // BOS is never biased
-    expect(data[2 * rowSize + 1]).toBeCloseTo(Math.log(0.2), 5); // black: ln(1 − 0.8)
-    expect(feeds.limelight_attention_bias_d2.dims).toEqual([4, 1, (L / 2) * (L / 2), T]);
+    const l = feeds.limelight_attention_query_factors_d1;
+    const g = feeds.limelight_attention_token_factors_d1;
+    expect(l.dims).toEqual([4, 1, L * L, 1]);
+    expect(g.dims).toEqual([4, 1, 1, T]);
+    const [factors, gates] = [l.data as Float32Array, g.data as Float32Array];
+    expect(factors.subarray(0, 2 * L * L).every((v) => v === 0)).toBe(true); // unconditional rows
+    expect(factors[2 * L * L]).toBeCloseTo(Math.log(0.2), 5); // black: ln(1 − 0.8)
+    expect(Array.from(gates.subarray(2 * T, 3 * T))).toEqual([0, 1, 1, 1, 1]); // BOS is never biased
+    expect(feeds.limelight_attention_query_factors_d2.dims).toEqual([4, 1, (L / 2) * (L / 2), 1]);
   });
 
   it('changing mask or weight reuses the patched file; chained masks add their biases', async () => {
@@ -67,17 +68,26 @@ describe('injectAttention', () => {
     expect(reweighted.unetFile).toBe(first.unetFile);
     expect(statSync(first.unetFile).mtimeMs).toBe(written);
     const chained = await injectAttention(first, { masks: masks([0]), weight: 0.5, words: ['door'] }, cache);
+    expect(chained.unetFile).toBe(first.unetFile); // one patched graph serves any number of chained masks
     expect(chained.extraInputs).toHaveLength(1);
-    const data = chained.extraInputs[0](batch([0], false)).limelight_attention_bias_d1.data as Float32Array;
-    expect(Array.from(data.subarray(0, T)).map((v) => Number(v.toFixed(5)))).toEqual([0, 0, Number(Math.log(0.2).toFixed(5)), Number(Math.log(0.5).toFixed(5)), 0]);
+    const feeds = chained.extraInputs[0](batch([0], false));
+    const [factors, gates] = [feeds.limelight_attention_query_factors_d1, feeds.limelight_attention_token_factors_d1];
+    expect([factors.dims, gates.dims]).toEqual([
+      [1, 1, L * L, 2],
+      [1, 1, 2, T],
+    ]);
+    // Query 0's bias row: Σᵢ Lᵢ·Gᵢ[k], a sum of logs.
+    const [l, g] = [factors.data as Float32Array, gates.data as Float32Array];
+    const row = Array.from({ length: T }, (_, k) => l[0] * g[k] + l[1] * g[T + k]);
+    expect(row.map((v) => Number(v.toFixed(5)))).toEqual([0, 0, Number(Math.log(0.2).toFixed(5)), Number(Math.log(0.5).toFixed(5)), 0]);
   });
 
   it('one mask per frame follows the frame index; a count matching neither is an error naming both', async () => {
     const { model, cache } = setup();
     const perFrame = await injectAttention(model, { masks: masks([1, 0, 1, 0]), weight: 1, words: [] }, cache);
-    const data = perFrame.extraInputs[0](batch([0, 1], false)).limelight_attention_bias_d1.data as Float32Array;
-    expect(data[1]).toBe(0); // frame 0 white
-    expect(data[L * L * T + 1]).toBeCloseTo(Math.log(1e-4), 4); // frame 1 black
+    const data = perFrame.extraInputs[0](batch([0, 1], false)).limelight_attention_query_factors_d1.data as Float32Array;
+    expect(data[0]).toBe(0); // frame 0 white
+    expect(data[L * L]).toBeCloseTo(Math.log(1e-4), 4); // frame 1 black
     const wrong = await injectAttention(model, { masks: masks([1, 0, 1]), weight: 1, words: [] }, cache);
     expect(() => wrong.extraInputs[0](batch([0], false, 4))).toThrow(/mask has 3 frames but the clip has 4/);
   });

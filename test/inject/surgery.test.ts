@@ -2,11 +2,11 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ModelProtoSchema, TensorProto_DataType } from 'onnx-buf';
+import { ModelProtoSchema, TensorProto_DataType, type ModelProto, type NodeProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { biasTensor, FrameBias, tokenGate } from '../../server/onnx/attention-bias.ts';
-import type { AttentionShape } from '../../server/onnx/cross-attention-find.ts';
+import { areaResample, biasTensor, featherOnce, FrameBias, tokenGate, type Injection } from '../../server/onnx/attention-bias.ts';
+import { findCrossAttention, type AttentionShape } from '../../server/onnx/cross-attention-find.ts';
 import { NoCrossAttentionError, patchCrossAttention, type BiasInput } from '../../server/onnx/cross-attention-patch.ts';
 import { ensurePatchedModel } from '../../server/onnx/patched-model.ts';
 import { fromHalfArray, toHalfArray } from '../../server/runtime/float16.ts';
@@ -28,7 +28,8 @@ function patch(bytes: Uint8Array) {
   return { ...result, bytes: toBinary(ModelProtoSchema, model), model };
 }
 
-function feeds(biasInputs: BiasInput[], mask: Float32Array, weight: number, fp16 = false): Record<string, ort.Tensor> {
+/** The model's inputs and the bias inputs for these batch rows (null = unbiased). */
+function feedsFor(biasInputs: BiasInput[], rows: (FrameBias | null)[], fp16 = false): Record<string, ort.Tensor> {
   const type = fp16 ? 'float16' : 'float32';
   const wrap = (data: Float32Array, dims: number[]) => new ort.Tensor(type, fp16 ? toHalfArray(data) : data, dims);
   const result: Record<string, ort.Tensor> = {
@@ -36,12 +37,33 @@ function feeds(biasInputs: BiasInput[], mask: Float32Array, weight: number, fp16
     // Small text states: no token dominates before the bias, so the bias alone decides where mass goes.
     encoder_hidden_states: wrap(deterministic(B * T * E, 2).map((v) => v * 0.05), [B, T, E]),
   };
-  const frame = new FrameBias(L, L, [{ mask, maskWidth: L * 8, maskHeight: L * 8, weight, gate: tokenGate(T) }], biasInputs.map((b) => b.divisor));
   for (const input of biasInputs) {
-    const tensor = biasTensor(input, Array.from({ length: B }, () => frame), T);
+    const tensor = biasTensor(input, rows, T);
     result[input.name] = new ort.Tensor(tensor.type, tensor.data, tensor.dims);
   }
   return result;
+}
+
+/** Feeds with one mask over the whole prompt on every batch row. */
+function feeds(biasInputs: BiasInput[], mask: Float32Array, weight: number, fp16 = false): Record<string, ort.Tensor> {
+  const frame = new FrameBias(L, L, [{ mask, maskWidth: L * 8, maskHeight: L * 8, weight, gate: tokenGate(T) }], biasInputs.map((b) => b.divisor));
+  return feedsFor(biasInputs, Array.from({ length: B }, () => frame), fp16);
+}
+
+const SCORE_ARITHMETIC = new Set(['Mul', 'Div', 'Add', 'MatMul', 'Concat', 'Expand']);
+
+/** The bias inputs an attention node's scores are computed from (through score arithmetic only, not through the layer's inputs). */
+function biasInputsOf(model: ModelProto, node: NodeProto): string[] {
+  const producers = new Map(model.graph!.node.flatMap((n) => n.output.map((output) => [output, n] as const)));
+  const found = new Set<string>();
+  const stack = node.opType === 'Softmax' ? [node.input[0]] : [node.input[5] ?? ''];
+  while (stack.length > 0) {
+    const tensor = stack.pop()!;
+    if (tensor.startsWith('limelight_attention_')) found.add(tensor);
+    const producer = producers.get(tensor);
+    if (producer && SCORE_ARITHMETIC.has(producer.opType)) stack.push(...producer.input);
+  }
+  return [...found].sort();
 }
 
 async function run(bytes: Uint8Array, inputs: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
@@ -58,7 +80,7 @@ const shapes: AttentionShape[] = ['sdpa-4d', 'legacy-3d', 'fused-mha'];
 describe.each(shapes)('cross-attention surgery on %s graphs', (shape) => {
   it('finds exactly the cross-attention layers, at their resolutions, and biases only them', () => {
     const original = fromBinary(ModelProtoSchema, attentionTestModel(shape));
-    const softmaxBefore = original.graph!.node.filter((n) => n.opType === 'Softmax' || n.opType === 'MultiHeadAttention').map((n) => n.input.join());
+    const inputsBefore = new Map(original.graph!.node.map((n) => [n.name, n.input.join()]));
     const { layers, biasInputs, model } = patch(attentionTestModel(shape));
     expect(layers.map((l) => [l.shape, l.divisor, l.heads])).toEqual([
       [shape, 1, 2],
@@ -66,19 +88,25 @@ describe.each(shapes)('cross-attention surgery on %s graphs', (shape) => {
       [shape, 1, 2],
     ]);
     expect(layers.every((l) => l.nodeName.includes('attn2'))).toBe(true);
-    expect(biasInputs.map((b) => [b.divisor, b.layers])).toEqual([
-      [1, 2],
-      [2, 1],
-    ]);
-    const attentionNodes = model.graph!.node.filter((n) => n.opType === 'Softmax' || n.opType === 'MultiHeadAttention');
-    const changed = attentionNodes.filter((n, i) => n.input.join() !== softmaxBefore[i]);
-    expect(changed).toHaveLength(3);
+    const folded = shape !== 'fused-mha';
+    const perDivisor = (d: number, count: number) => (folded ? [['query-factors', d, count], ['token-factors', d, count]] : [['bias', d, count]]);
+    expect(biasInputs.map((b) => [b.kind, b.divisor, b.layers])).toEqual([...perDivisor(1, 2), ...perDivisor(2, 1)]);
+    const changed = model.graph!.node.filter((n) => inputsBefore.has(n.name) && inputsBefore.get(n.name) !== n.input.join());
+    expect(changed.length).toBeGreaterThan(0);
     expect(changed.every((n) => n.name.includes('attn2'))).toBe(true); // self-attention (attn1) untouched
+    const attentionNodes = model.graph!.node.filter((n) => n.opType === 'Softmax' || n.opType === 'MultiHeadAttention');
+    // Each cross-attention layer's scores read its resolution's bias (or both factors), once; self-attention reads none.
+    const nameFor = (kind: string, divisor: number) => biasInputs.find((b) => b.kind === kind && b.divisor === divisor)!.name;
+    const expected = (divisor: number) => (folded ? [nameFor('query-factors', divisor), nameFor('token-factors', divisor)].sort() : [nameFor('bias', divisor)]);
+    expect(attentionNodes.map((n) => biasInputsOf(model, n))).toEqual(
+      attentionNodes.map((n) => (n.name.includes('attn2') ? expected(layers.find((l) => l.nodeName === n.name)!.divisor) : [])),
+    );
+    if (folded) expect(attentionNodes.every((n) => inputsBefore.get(n.name) === n.input.join())).toBe(true); // no pass over the scores
     const graphInputs = model.graph!.input.map((i) => i.name);
     expect(graphInputs).toEqual(['sample', 'encoder_hidden_states', ...biasInputs.map((b) => b.name)]);
   });
 
-  it('w = 0 gives output identical to the unpatched model (bit-identical where the bias is a plain Add)', async () => {
+  it('w = 0 gives output identical to the unpatched model (bit-identical where the factors are folded into Q·Kᵀ)', async () => {
     const original = attentionTestModel(shape);
     const patched = patch(original);
     const inputs = feeds(patched.biasInputs, black, 0);
@@ -144,6 +172,70 @@ describe.each(['sdpa-4d', 'legacy-3d'] as const)('bias arithmetic on %s graphs',
       expect(darkened[0][row * T]).toBeCloseTo(p0 / (p0 + 0.2 * (1 - p0)), 5);
     }
     white.forEach((layer, i) => expect(layer).toEqual(before[i]));
+  });
+});
+
+/** Two chained injections on different words, with masks that vary across the query grid. */
+const chained: Injection[] = [
+  { mask: Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 64) / 63), maskWidth: 64, maskHeight: 64, weight: 0.8, gate: tokenGate(T, [1, 2]) },
+  { mask: Float32Array.from({ length: 64 * 64 }, (_, i) => Math.floor(i / 64) / 63), maskWidth: 64, maskHeight: 64, weight: 0.5, gate: tokenGate(T, [3]) },
+];
+
+/**
+ * softmax(scores + B) for the first cross-attention layer (full latent grid), in float64, with B from the
+ * formula: B[q,k] = Σᵢ Tᵢ[k]·ln(max(1 − wᵢ·(1 − mᵢ[q]), 1e-4)), mᵢ the mask feathered at the latent grid.
+ * Batch row 0 is the unconditional half of CFG: no bias.
+ */
+function expectedProbabilities(scores: Float32Array, withBias = true): Float64Array {
+  const masks = chained.map((inj) => featherOnce(areaResample(inj.mask, inj.maskWidth, inj.maskHeight, L, L), L, L));
+  const queries = L * L;
+  const out = new Float64Array(scores.length);
+  for (let row = 0; row < scores.length / T; row++) {
+    const batch = Math.floor(row / (DIMS.heads * queries));
+    const q = row % queries;
+    const logits = Array.from({ length: T }, (_, k) => {
+      const bias = batch === 0 || !withBias ? 0 : chained.reduce((sum, inj, i) => sum + inj.gate[k] * Math.log(Math.max(1 - inj.weight * (1 - masks[i][q]), 1e-4)), 0);
+      return scores[row * T + k] + bias;
+    });
+    const top = Math.max(...logits);
+    const total = logits.reduce((sum, v) => sum + Math.exp(v - top), 0);
+    logits.forEach((v, k) => (out[row * T + k] = Math.exp(v - top) / total));
+  }
+  return out;
+}
+
+describe.each(['sdpa-4d', 'legacy-3d'] as const)('the bias on %s graphs equals the formula', (shape) => {
+  /** The first cross-attention layer's probabilities from the patched graph, and the kinds of its bias inputs. */
+  async function firstLayer(options: { exposeScores?: boolean }) {
+    const patched = patch(attentionTestModel(shape, { expose: true, ...options }));
+    const softmax = patched.model.graph!.node.find((n) => n.name === patched.layers[0].nodeName)!;
+    const frame = new FrameBias(L, L, chained, patched.biasInputs.map((b) => b.divisor));
+    const outputs = await run(patched.bytes, feedsFor(patched.biasInputs, [null, frame]));
+    return { probabilities: outputs[softmax.output[0]].data as Float32Array, kinds: new Set(patched.biasInputs.map((b) => b.kind)) };
+  }
+
+  async function unbiasedScores(): Promise<Float32Array> {
+    const plain = attentionTestModel(shape, { exposeScores: true });
+    const softmax = findCrossAttention(fromBinary(ModelProtoSchema, plain))[0];
+    return (await run(plain, feedsFor([], [null, null])))[softmax.scores].data as Float32Array;
+  }
+
+  const largestDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i])), 0);
+
+  it('folded into Q·Kᵀ: chained injections, word gates and an unbiased CFG row', async () => {
+    const scores = await unbiasedScores();
+    const expected = expectedProbabilities(scores);
+    const { probabilities, kinds } = await firstLayer({});
+    expect(kinds).toEqual(new Set(['query-factors', 'token-factors']));
+    expect(largestDifference(probabilities, expected)).toBeLessThan(1e-6);
+    expect(largestDifference(expected, expectedProbabilities(scores, false))).toBeGreaterThan(0.1); // the bias matters
+  });
+
+  it('added before the Softmax when something else also reads the scores (the fold would change what it sees)', async () => {
+    const expected = expectedProbabilities(await unbiasedScores());
+    const { probabilities, kinds } = await firstLayer({ exposeScores: true });
+    expect(kinds).toEqual(new Set(['bias']));
+    expect(largestDifference(probabilities, expected)).toBeLessThan(1e-6);
   });
 });
 

@@ -1,7 +1,8 @@
 // Sampler overhead on the demo model: the Sampler node's wall time for a clip ÷ the summed time of the
-// same UNet calls run back to back with nothing in between (measured side by side in one process), and
-// within one sampling run, its wall time ÷ the time spent inside its own session.run calls.
-// Runs on the sample clip (512², the first `frames` frames). Usage: npx tsx bench/runtime.ts [frames=16]
+// same UNet calls with nothing else timed (same shapes and prompt rows; inputs are the clip's latents
+// noised to each step's σ, real data rather than a constant, which some kernels run faster), measured side
+// by side in one process; and, within one sampling run, its wall time ÷ the time inside its own
+// session.run calls. On the sample clip (512², the first `frames` frames). Alone: npx tsx bench/runtime.ts [frames=16]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,58 +10,70 @@ import type { Tensor } from 'onnxruntime-node';
 import Sampler from '../nodes/Sampler.ts';
 import { ensureDemoModel } from '../server/onnx/demo-model.ts';
 import { loadModel } from '../server/runtime/model-folder.ts';
-import { planSampling } from '../server/runtime/samplers.ts';
+import { gaussianNoise } from '../server/runtime/noise.ts';
+import { inputScale, planSampling } from '../server/runtime/samplers.ts';
 import { sampleLatents } from '../server/runtime/sampling.ts';
 import { sessions } from '../server/runtime/sessions.ts';
 import { floatTensor, timestepTensor } from '../server/runtime/tensors.ts';
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
-import { encodeImages, decodeLatents } from '../server/runtime/vae.ts';
+import type { Conditioning, DiffusionModel, LatentBatch } from '../server/runtime/values.ts';
+import { decodeLatents, encodeImages } from '../server/runtime/vae.ts';
 import { makeContext } from '../test/helpers/context.ts';
 import { sampleClipFrames } from '../test/runtime/fixtures.ts';
+import { isMain, printTable, type BenchRow } from './report.ts';
 
-const frames = Number(process.argv[2] ?? 16);
-const settings = { seed: 1, steps: 20, cfg: 7, sampler: 'euler', temperature: 0, denoise: 0.5, batch_size: 4, noise_per_frame: false } as const;
+const SETTINGS = { seed: 1, steps: 20, cfg: 7, sampler: 'euler', temperature: 0, denoise: 0.5, batch_size: 4, noise_per_frame: false } as const;
+const ROUNDS = 7;
 
-const dir = ensureDemoModel(mkdtempSync(path.join(tmpdir(), 'limelight-bench-')));
-const { model, clip, vae, provider } = await loadModel(dir, 'cpu');
-const positive = await encodePrompt(clip, 'a red door in golden light');
-const images = await sampleClipFrames(frames);
+interface Setup {
+  model: DiffusionModel;
+  positive: Conditioning;
+  latent: LatentBatch;
+}
 
-const encodeStart = performance.now();
-const latent = await encodeImages(vae, images, 4);
-const encodeMs = performance.now() - encodeStart;
-
-async function samplerWall(): Promise<number> {
+async function samplerWall({ model, positive, latent }: Setup): Promise<number> {
   const begin = performance.now();
-  await Sampler.execute({ model, positive, latent, ...settings } as never, makeContext());
+  await Sampler.execute({ model, positive, latent, ...SETTINGS } as never, makeContext());
   return performance.now() - begin;
 }
 
-/** One sampling run timed from outside and inside its session.run calls. */
-async function instrumentedRun(): Promise<{ wall: number; inRun: number }> {
+/** One sampling run timed from outside and inside its session.run calls: wall ÷ in-run. */
+async function ownRunRatio({ model, positive, latent }: Setup): Promise<number> {
   let inRun = 0;
+  const options = { ...SETTINGS, batchSize: SETTINGS.batch_size, noisePerFrame: SETTINGS.noise_per_frame };
   const begin = performance.now();
-  const options = { ...settings, batchSize: settings.batch_size, noisePerFrame: settings.noise_per_frame };
   await sampleLatents(model, positive, undefined, latent, options, { onRun: (ms) => (inRun += ms) });
-  return { wall: performance.now() - begin, inRun };
+  return (performance.now() - begin) / inRun;
 }
 
-/** The same UNet calls (shapes, feeds) with nothing between them. */
-async function rawRuns(): Promise<number> {
-  const plan = planSampling(model.scheduler, settings);
+/**
+ * The Sampler's UNet calls alone: per batch and step, the CFG rows (empty prompt, then the prompt) and the
+ * batch's latents noised to that step's σ and scaled as the UNet sees them. Only session.run is timed.
+ */
+async function rawRuns({ model, positive, latent }: Setup): Promise<number> {
+  const plan = planSampling(model.scheduler, SETTINGS);
+  const size = latent.channels * latent.height * latent.width;
+  const noise = gaussianNoise(SETTINGS.seed, 0, size);
   const lease = await sessions.acquire(model.unetFile, model.device);
-  const latentSize = latent.channels * latent.height * latent.width;
   let total = 0;
   try {
-    for (let start = 0; start < frames; start += settings.batch_size) {
-      const rows = 2 * Math.min(settings.batch_size, frames - start);
+    for (let start = 0; start < latent.frames.length; start += SETTINGS.batch_size) {
+      const frames = latent.frames.slice(start, start + SETTINGS.batch_size);
+      const rows = 2 * frames.length;
       const context = new Float32Array(rows * positive.embeddings.length);
-      for (let r = 0; r < rows; r++) context.set(positive.embeddings, r * positive.embeddings.length);
+      for (let r = 0; r < rows; r++) context.set(r < frames.length ? positive.emptyPrompt : positive.embeddings, r * positive.embeddings.length);
       const feeds: Record<string, Tensor> = {
-        sample: floatTensor(model.unet.floatType, new Float32Array(rows * latentSize).fill(0.5), [rows, latent.channels, latent.height, latent.width]),
         encoder_hidden_states: floatTensor(model.unet.floatType, context, [rows, positive.sequenceLength, positive.hiddenSize]),
       };
-      for (const timestep of plan.timesteps) {
+      const sample = new Float32Array(rows * size);
+      for (const [step, timestep] of plan.timesteps.entries()) {
+        const sigma = plan.sigmas[step];
+        const scale = inputScale(sigma);
+        for (let r = 0; r < rows; r++) {
+          const source = frames[r % frames.length];
+          for (let j = 0; j < size; j++) sample[r * size + j] = (source[j] + sigma * noise[j]) * scale;
+        }
+        feeds.sample = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
         feeds.timestep = timestepTensor(model.unet, timestep, rows);
         const begin = performance.now();
         await lease.session.run(feeds);
@@ -73,25 +86,40 @@ async function rawRuns(): Promise<number> {
   return total;
 }
 
-await samplerWall(); // warm-up: first runs allocate the session's buffers
-// Interleaved rounds; the fastest of each is least disturbed by whatever else the machine runs.
-const rounds = 5;
-const walls: number[] = [];
-const raws: number[] = [];
-const inside: number[] = [];
-for (let i = 0; i < rounds; i++) {
-  walls.push(await samplerWall());
-  raws.push(await rawRuns());
-  const run = await instrumentedRun();
-  inside.push(run.wall / run.inRun);
-}
-const wall = Math.min(...walls);
-const raw = Math.min(...raws);
-const decodeStart = performance.now();
-await decodeLatents(vae, latent, 4);
-const decodeMs = performance.now() - decodeStart;
+export async function run(frames = 16): Promise<BenchRow[]> {
+  const dir = ensureDemoModel(mkdtempSync(path.join(tmpdir(), 'limelight-bench-')));
+  const { model, clip, vae } = await loadModel(dir, 'cpu');
+  const positive = await encodePrompt(clip, 'a red door in golden light');
+  const images = await sampleClipFrames(frames);
+  const latent = await encodeImages(vae, images, 4);
+  await decodeLatents(vae, latent, 4); // both VAE sessions are created before they are timed
+  const encodeStart = performance.now();
+  await encodeImages(vae, images, 4);
+  const encodeMs = performance.now() - encodeStart;
+  const decodeStart = performance.now();
+  await decodeLatents(vae, latent, 4);
+  const decodeMs = performance.now() - decodeStart;
 
-console.log(`demo model, sample clip ${frames} frames ${images.width}×${images.height}, ${provider}, steps ${settings.steps} × denoise ${settings.denoise}, cfg ${settings.cfg}, batch ${settings.batch_size}`);
-console.log(`Sampler wall ${wall.toFixed(0)} ms, raw session.run sum ${raw.toFixed(0)} ms (fastest of ${rounds}) → ratio ${(wall / raw).toFixed(3)} (target ≤ 1.10)`);
-console.log(`within one run: wall ÷ its own session.run time ${Math.min(...inside).toFixed(3)} (best of ${rounds})`);
-console.log(`Sampler ${((frames * 1000) / wall).toFixed(1)} frames/s; VAE encode ${encodeMs.toFixed(0)} ms, decode ${decodeMs.toFixed(0)} ms for ${frames} frames`);
+  const setup = { model, positive, latent };
+  await samplerWall(setup); // warm-up: the first runs allocate the session's buffers
+  // Interleaved rounds; the fastest of each is the least disturbed by whatever else the machine runs.
+  const walls: number[] = [];
+  const raws: number[] = [];
+  const own: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    walls.push(await samplerWall(setup));
+    raws.push(await rawRuns(setup));
+    own.push(await ownRunRatio(setup));
+  }
+  const wall = Math.min(...walls);
+  const label = `${frames} frames ${images.width}×${images.height}, ${SETTINGS.steps} steps × denoise ${SETTINGS.denoise}, cfg ${SETTINGS.cfg}, batch ${SETTINGS.batch_size}`;
+  return [
+    { bench: 'runtime', metric: `Sampler wall ÷ raw session.run sum, ${label} (fastest of ${ROUNDS})`, value: wall / Math.min(...raws), unit: '', target: '≤ 1.10' },
+    { bench: 'runtime', metric: `within one Sampler run: wall ÷ its own session.run time (best of ${ROUNDS})`, value: Math.min(...own), unit: '', target: '' },
+    { bench: 'runtime', metric: `Sampler throughput, ${frames} frames`, value: (frames * 1000) / wall, unit: 'frames/s', target: '' },
+    { bench: 'runtime', metric: `VAE encode, ${frames} frames`, value: encodeMs, unit: 'ms', target: '' },
+    { bench: 'runtime', metric: `VAE decode, ${frames} frames`, value: decodeMs, unit: 'ms', target: '' },
+  ];
+}
+
+if (isMain(import.meta)) printTable(await run(Number(process.argv[2] ?? 16)));

@@ -1,3 +1,5 @@
+import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
+import { throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
 import { defineNode, NodeInputError } from './define.ts';
@@ -9,7 +11,8 @@ export default defineNode({
   description:
     'Denoises latent frames with the model, guided by the prompt. denoise < 1 keeps part of the source (img2img: steps × denoise steps run). ' +
     'temperature re-injects fresh noise between steps (euler_ancestral and ddim: η; lcm: fresh vs. the initial noise); euler and turbo are deterministic. ' +
-    'Every frame starts from the same noise unless noise_per_frame is on.',
+    'Every frame starts from the same noise unless noise_per_frame is on. ' +
+    'keep_mask (optional): where it is black the source latent is kept exactly (each step resets that area to the source, noised to the step); white samples freely.',
   version: 1,
   inputs: {
     required: {
@@ -27,17 +30,20 @@ export default defineNode({
     },
     optional: {
       negative: { type: 'CONDITIONING' },
+      keep_mask: { type: 'MASK', tooltip: 'black = keep the source latent here, white = sample freely; one mask for every frame, or one per frame' },
     },
   },
   outputs: [{ type: 'LATENT', name: 'LATENT' }],
   persist: true,
   execute: async (inputs, ctx) => {
-    const { model, positive, negative, latent } = inputs;
+    const { model, positive, negative, latent, keep_mask: keepMask } = inputs;
     const problem = checkConditioning(model, positive, negative);
     if (problem) throw new NodeInputError(negative && problem.startsWith('negative') ? 'negative' : 'positive', problem);
     if (latent.channels !== model.latentChannels) {
       throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
     }
+    const maskProblem = keepMask ? keepMaskProblem(keepMask, latent.frames.length) : null;
+    if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);
     const result = await sampleLatents(
       model,
       positive,
@@ -52,8 +58,12 @@ export default defineNode({
         denoise: inputs.denoise,
         batchSize: inputs.batch_size,
         noisePerFrame: inputs.noise_per_frame,
+        keepMask,
       },
-      { onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }) },
+      {
+        onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }),
+        preview: model.latentPreview && throttledPreview(model.latentPreview, latent.width, latent.height, (jpeg) => ctx.preview('jpeg', jpeg)),
+      },
     );
     return { outputs: [result] };
   },

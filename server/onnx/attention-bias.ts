@@ -5,6 +5,7 @@
 // Chained injections sum: B = Σᵢ Lᵢ[q]·Gᵢ[k], so most layers are fed the factors L and G, not B itself.
 import { TensorProto_DataType } from 'onnx-buf';
 import { toHalfArray } from '../runtime/float16.ts';
+import { areaResample } from '../media/mask-ops.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
 
 const FLOOR = 1e-4;
@@ -22,42 +23,6 @@ export interface Injection {
   weight: number;
   /** Per token: 0 = untouched (BOS, or words not targeted), 1 = masked. */
   gate: Float32Array;
-}
-
-/** Averages a grid down (or resamples it) by exact area coverage, separably. */
-export function areaResample(source: Float32Array, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
-  const horizontal = new Float32Array(outWidth * height);
-  for (const [o, { first, weights }] of coverage(width, outWidth).entries()) {
-    for (let y = 0; y < height; y++) {
-      const start = y * width + first;
-      let sum = 0;
-      for (let j = 0; j < weights.length; j++) sum += weights[j] * source[start + j];
-      horizontal[y * outWidth + o] = sum / (width / outWidth);
-    }
-  }
-  const result = new Float32Array(outWidth * outHeight);
-  const sums = new Float64Array(outWidth);
-  for (const [o, { first, weights }] of coverage(height, outHeight).entries()) {
-    sums.fill(0);
-    for (let j = 0; j < weights.length; j++) {
-      const row = (first + j) * outWidth;
-      for (let x = 0; x < outWidth; x++) sums[x] += weights[j] * horizontal[row + x];
-    }
-    for (let x = 0; x < outWidth; x++) result[o * outWidth + x] = sums[x] / (height / outHeight);
-  }
-  return result;
-}
-
-/** For each output cell along an axis: the first input cell it overlaps and how much of each it covers. */
-function coverage(inLength: number, out: number): { first: number; weights: number[] }[] {
-  const scale = inLength / out;
-  return Array.from({ length: out }, (_, o) => {
-    const [start, end] = [o * scale, (o + 1) * scale];
-    const first = Math.floor(start);
-    const weights: number[] = [];
-    for (let i = first; i < Math.min(Math.ceil(end), inLength); i++) weights.push(Math.min(end, i + 1) - Math.max(start, i));
-    return { first, weights };
-  });
 }
 
 /** A [1, 2, 1] / 4 blur in both directions (edges clamped): the one feathering of the mask, at latent resolution. */

@@ -1,6 +1,7 @@
 // Live previews of sampling: a latent frame shown as RGB without running the VAE decoder (which can take
 // seconds per frame on a CPU), through a linear map fitted once per model to what its own decoder makes
 // of a few flat latents — so it suits any 4- or 16-channel VAE, not one hard-coded latent space.
+import { encodeJpegPreview } from '../media/image-io.ts';
 import { decodeLatents } from './vae.ts';
 import { gaussianNoise } from './noise.ts';
 import type { VaeModel } from './values.ts';
@@ -64,6 +65,31 @@ export function latentToRgb(map: LatentPreviewMap, latent: Float32Array, pixels:
     }
   }
   return rgb;
+}
+
+/** Longer side of a live preview (latents are 1/8 of the image; the editor scales it into the node). */
+const PREVIEW_SIDE = 256;
+const PREVIEW_INTERVAL_MS = 250;
+
+/**
+ * A sampler's live previews, at most one per `intervalMs`: each shown latent becomes a JPEG handed to
+ * `send` once encoded (off the sampling loop; a preview that fails to encode is simply not shown).
+ */
+export function throttledPreview(
+  map: LatentPreviewMap,
+  width: number,
+  height: number,
+  send: (jpeg: Uint8Array) => void,
+  intervalMs = PREVIEW_INTERVAL_MS,
+): { due(): boolean; show(latent: Float32Array): void } {
+  let last = -Infinity;
+  return {
+    due: () => performance.now() - last >= intervalMs,
+    show: (latent) => {
+      last = performance.now();
+      encodeJpegPreview(latentToRgb(map, latent, width * height), width, height, PREVIEW_SIDE).then(send, () => undefined);
+    },
+  };
 }
 
 /** The x (with an intercept as the last unknown) minimising ‖rows·x + x₀ − targets‖², by the normal equations. */

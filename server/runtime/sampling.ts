@@ -1,7 +1,12 @@
 // The sampling loop: frames in batches, classifier-free guidance batched (unconditional rows first, as
 // diffusers does), one noise stream per (step, frame) — shared by all frames unless per-frame noise is
 // asked for — and a progress callback after every UNet call (it throws to interrupt).
+// Between UNet calls it touches each latent value as few times as it can (guidance in place in the
+// output, the next input written to both CFG halves in one pass, one input buffer for every batch):
+// this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { MaskBatch } from '../../nodes/types.ts';
+import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { sessions } from './sessions.ts';
@@ -21,6 +26,8 @@ export interface SampleOptions {
   batchSize: number;
   /** Independent noise for every frame instead of the clip's one noise. */
   noisePerFrame: boolean;
+  /** Where black, every step resets the latent to the source noised to that step: one mask or one per frame, any resolution. */
+  keepMask?: MaskBatch;
 }
 
 export interface SampleProgress {
@@ -39,6 +46,8 @@ export interface SampleHooks {
   onProgress?(progress: SampleProgress): void;
   /** Milliseconds spent inside each `session.run` (benchmarks). */
   onRun?(milliseconds: number): void;
+  /** Live previews: after a UNet call for which `due()` is true, the batch's first frame as currently denoised. */
+  preview?: { due(): boolean; show(latent: Float32Array): void };
 }
 
 /** diffusers `get_guidance_scale_embedding`: LCM UNets take the guidance scale as a sinusoidal embedding. */
@@ -77,7 +86,7 @@ export async function sampleLatents(
   options: SampleOptions,
   hooks: SampleHooks = {},
 ): Promise<LatentBatch> {
-  const problem = checkConditioning(model, positive, negative);
+  const problem = checkConditioning(model, positive, negative) ?? (options.keepMask ? keepMaskProblem(options.keepMask, latent.frames.length) : null);
   if (problem) throw new Error(problem);
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
@@ -93,7 +102,7 @@ export async function sampleLatents(
   }
 }
 
-/** One Sampler execution: the plan, the noise streams and the progress count shared by its batches. */
+/** One Sampler execution: the plan, the noise streams, the UNet input buffer and the progress count shared by its batches. */
 class SamplingRun {
   private readonly plan: SamplingPlan;
   private readonly guided: boolean;
@@ -102,6 +111,9 @@ class SamplingRun {
   private callsDone = 0;
   /** Streams repeat across batches when every frame shares one noise: each is generated once per clip. */
   private readonly noiseCache = new Map<number, Float32Array>();
+  /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
+  private readonly sample: Float32Array;
+  private readonly keepMask?: LatentKeepMask;
 
   constructor(
     private readonly session: InferenceSession,
@@ -117,6 +129,9 @@ class SamplingRun {
     this.guided = options.cfg !== 1 && model.unet.timestepCondDim === undefined;
     this.size = latent.channels * latent.height * latent.width;
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
+    const largestBatch = Math.min(options.batchSize, latent.frames.length);
+    this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -129,51 +144,63 @@ class SamplingRun {
     return values;
   }
 
-  /** Rows of the UNet batch: the unconditional rows first under CFG (as diffusers orders them). */
-  private staticInputs(frames: readonly number[]): Record<string, Tensor> {
+  /** The batch's feeds that stay the same at every step; the rows are unconditional first under CFG (as diffusers orders them). */
+  private batchInputs(frames: readonly number[]): Record<string, Tensor> {
     const { model, positive, guided } = this;
     const rowEmbeddings = guided ? [...frames.map(() => this.unconditional), ...frames.map(() => positive.embeddings)] : frames.map(() => positive.embeddings);
-    const context = new Float32Array(rowEmbeddings.length * positive.embeddings.length);
+    const rows = rowEmbeddings.length;
+    const context = new Float32Array(rows * positive.embeddings.length);
     rowEmbeddings.forEach((row, i) => context.set(row, i * positive.embeddings.length));
     const inputs: Record<string, Tensor> = {
-      encoder_hidden_states: floatTensor(model.unet.floatType, context, [rowEmbeddings.length, positive.sequenceLength, positive.hiddenSize]),
+      encoder_hidden_states: floatTensor(model.unet.floatType, context, [rows, positive.sequenceLength, positive.hiddenSize]),
     };
     const conditionDim = model.unet.timestepCondDim;
     if (conditionDim) {
-      inputs.timestep_cond = floatTensor(model.unet.floatType, guidanceEmbedding(this.options.cfg, conditionDim, rowEmbeddings.length), [rowEmbeddings.length, conditionDim]);
+      inputs.timestep_cond = floatTensor(model.unet.floatType, guidanceEmbedding(this.options.cfg, conditionDim, rows), [rows, conditionDim]);
     }
     return inputs;
+  }
+
+  /** x·c_in(σ) into frame i's row of the UNet input, and into its conditional row too under CFG. */
+  private writeInput(x: Float32Array, i: number, k: number, sigma: number): void {
+    const { sample, size } = this;
+    const scale = inputScale(sigma);
+    const first = i * size;
+    if (!this.guided) {
+      for (let j = 0; j < size; j++) sample[first + j] = x[j] * scale;
+      return;
+    }
+    const second = (k + i) * size;
+    for (let j = 0; j < size; j++) {
+      const value = x[j] * scale;
+      sample[first + j] = value;
+      sample[second + j] = value;
+    }
   }
 
   async sampleFrames(frames: readonly number[]): Promise<Float32Array[]> {
     const { plan, model, latent, options, size, guided } = this;
     const k = frames.length;
     const rows = guided ? 2 * k : k;
+    const lastStep = plan.timesteps.length - 1;
     const initialNoise = frames.map((f) => this.noise(0, f));
+    const kept: (KeptSource | undefined)[] = frames.map((f, i) =>
+      this.keepMask ? { grid: this.keepMask.forFrame(f), source: latent.frames[f], noise: initialNoise[i] } : undefined,
+    );
     const x = frames.map((f, i) => {
-      const values = new Float32Array(size);
-      const source = latent.frames[f];
-      for (let j = 0; j < size; j++) values[j] = source[j] + plan.sigmas[0] * initialNoise[i][j];
+      const values = noised(latent.frames[f], initialNoise[i], plan.sigmas[0]);
+      this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
-    const fixed = this.staticInputs(frames);
-    const epsilon = new Float32Array(size);
-    const sample = new Float32Array(rows * size);
+    const feeds = this.batchInputs(frames);
+    const sample = this.sample.subarray(0, rows * size);
     const conditional = Array.from({ length: rows }, (_, r) => !guided || r >= k);
 
-    for (let step = 0; step < plan.timesteps.length; step++) {
+    for (let step = 0; step <= lastStep; step++) {
       const [sigma, sigmaNext, timestep] = [plan.sigmas[step], plan.sigmas[step + 1], plan.timesteps[step]];
-      const scale = inputScale(sigma);
-      for (let i = 0; i < k; i++) {
-        const row = x[i];
-        for (let j = 0; j < size; j++) sample[i * size + j] = row[j] * scale;
-      }
-      if (guided) sample.copyWithin(k * size, 0, k * size);
-      const feeds: Record<string, Tensor> = {
-        ...fixed,
-        sample: floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]),
-        timestep: timestepTensor(model.unet, timestep, rows),
-      };
+      // A float16 tensor is a converted copy, so the input is wrapped again at every step.
+      feeds.sample = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
+      feeds.timestep = timestepTensor(model.unet, timestep, rows);
       const batch: UNetBatch = {
         frames,
         frameCount: latent.frames.length,
@@ -192,15 +219,19 @@ class SamplingRun {
 
       const wantsFresh = sigmaNext > 0 && (plan.eta > 0 || (plan.sampler === 'lcm' && plan.freshNoise > 0));
       for (let i = 0; i < k; i++) {
-        if (guided) combineGuidance(output, i, k, options.cfg, epsilon);
-        else epsilon.set(output.subarray(i * size, (i + 1) * size));
+        const epsilon = guided ? guideInPlace(output, i, k, size, options.cfg) : output.subarray(i * size, (i + 1) * size);
         epsilonFromOutput(x[i], epsilon, sigma, model.scheduler.predictionType);
+        if (i === 0 && this.hooks.preview?.due()) this.hooks.preview.show(denoisedEstimate(x[i], epsilon, sigma));
         const fresh = wantsFresh ? this.noise(step + 1, frames[i]) : undefined;
         if (plan.sampler === 'lcm') {
           lcmStep(x[i], epsilon, sigma, sigmaNext, timestep, sigmaNext > 0 ? mixNoise(initialNoise[i], fresh, plan.freshNoise) : undefined);
         } else {
           ancestralStep(x[i], epsilon, sigma, sigmaNext, plan.eta, fresh);
         }
+        if (step === lastStep) continue;
+        const keep = kept[i];
+        if (keep) resetKeptArea(x[i], keep, sigmaNext);
+        this.writeInput(x[i], i, k, sigmaNext);
       }
       this.callsDone++;
       this.hooks.onProgress?.({
@@ -212,18 +243,48 @@ class SamplingRun {
         steps: plan.timesteps.length,
       });
     }
-    // Back from σ-space to the latent the VAE decodes (differs only when the last σ is not 0, as in DDIM).
+    // Back from σ-space to the latent the VAE decodes (differs only when the last σ is not 0, as in DDIM);
+    // the kept area is then the source exactly, whatever σ the schedule ended on.
     const finalScale = inputScale(plan.sigmas[plan.sigmas.length - 1]);
-    return x.map((values) => (finalScale === 1 ? values : values.map((v) => v * finalScale)));
+    x.forEach((values, i) => {
+      if (finalScale !== 1) scaleInPlace(values, finalScale);
+      const keep = kept[i];
+      if (keep) resetKeptArea(values, keep, 0);
+    });
+    return x;
   }
 }
 
-/** uncond + cfg·(cond − uncond) for frame i of a batch whose first k rows are unconditional, into `out`. */
-function combineGuidance(output: Float32Array, i: number, k: number, cfg: number, out: Float32Array): void {
-  const size = out.length;
+// The loops over latent values are small functions of their own: V8 optimises those at once, while the
+// same loop written inline in the async sampleFrames or in a closure ran about 7× slower (measured).
+
+/**
+ * uncond + cfg·(cond − uncond) for frame i of a batch whose first k rows are unconditional, written over
+ * its conditional row of the UNet output (ours to change); returns that row.
+ */
+function guideInPlace(output: Float32Array, i: number, k: number, size: number, cfg: number): Float32Array {
   const u = i * size;
   const c = (k + i) * size;
-  for (let j = 0; j < size; j++) out[j] = output[u + j] + cfg * (output[c + j] - output[u + j]);
+  for (let j = 0; j < size; j++) output[c + j] = output[u + j] + cfg * (output[c + j] - output[u + j]);
+  return output.subarray(c, c + size);
+}
+
+/** x − σ·ε: the clean latent the model currently predicts, a new array. */
+function denoisedEstimate(x: Float32Array, epsilon: Float32Array, sigma: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let j = 0; j < out.length; j++) out[j] = x[j] - sigma * epsilon[j];
+  return out;
+}
+
+/** source + σ·noise, a new array. */
+function noised(source: Float32Array, noise: Float32Array, sigma: number): Float32Array {
+  const out = new Float32Array(source.length);
+  for (let j = 0; j < out.length; j++) out[j] = source[j] + sigma * noise[j];
+  return out;
+}
+
+function scaleInPlace(values: Float32Array, factor: number): void {
+  for (let j = 0; j < values.length; j++) values[j] *= factor;
 }
 
 /** √(1−s)·initial + √s·fresh: LCM's re-noising, deterministic at s = 0. */
@@ -231,5 +292,7 @@ function mixNoise(initial: Float32Array, fresh: Float32Array | undefined, share:
   if (!fresh || share === 0) return initial;
   const a = Math.sqrt(1 - share);
   const b = Math.sqrt(share);
-  return initial.map((v, j) => a * v + b * fresh[j]);
+  const out = new Float32Array(initial.length);
+  for (let j = 0; j < out.length; j++) out[j] = a * initial[j] + b * fresh[j];
+  return out;
 }

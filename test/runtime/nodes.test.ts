@@ -1,7 +1,8 @@
 // The model nodes end to end on the demo model: LoadModel → TextEncode → VAEEncode → Sampler → VAEDecode.
 import path from 'node:path';
 import { NodeRegistry } from '../../nodes/registry.ts';
-import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { describe, expect, it, vi } from 'vitest';
 import type { ExecuteContext } from '../../nodes/define.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
@@ -111,6 +112,22 @@ describe('model nodes on the demo model', () => {
     rows.length = 0;
     await run(Sampler, { model: watched, positive: neutral, latent: latent256, ...settings, steps: 2, cfg: 1 });
     expect(rows[0]).toEqual([true, true]);
+  });
+
+  it('sends live previews of the frame being denoised, throttled, that look like the frame', async () => {
+    const ctx = context();
+    const started = performance.now();
+    await run(Sampler, { model, positive: neutral, latent: latent256, ...settings, steps: 8, batch_size: 1 }, ctx);
+    const elapsed = performance.now() - started;
+    await vi.waitFor(() => expect(ctx.previews.length).toBeGreaterThan(0));
+    // The first UNet call always shows one; after that at most one per 250 ms.
+    expect(ctx.previews.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1);
+    const image = sharp(ctx.previews[0].bytes);
+    expect([ctx.previews[0].format, (await image.metadata()).format]).toEqual(['jpeg', 'jpeg']);
+    const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([256, 256]);
+    const [shown, source] = [meanRgb(new Uint8Array(data)), meanRgb(clip256.frames[0])];
+    for (let c = 0; c < 3; c++) expect(Math.abs(shown[c] - source[c])).toBeLessThan(12);
   });
 
   it('stops within one UNet call of an interrupt', async () => {

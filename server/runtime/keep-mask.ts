@@ -1,0 +1,56 @@
+// The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
+// reset after every step to the source latent noised to the σ the step landed on, with the noise the
+// frame started from, so that area follows the same noise schedule and ends as the source exactly.
+import type { MaskBatch } from '../../nodes/types.ts';
+import { areaResample } from '../media/mask-ops.ts';
+
+/** Why a keep-mask does not fit a clip of `frameCount` frames, or null when it does. */
+export function keepMaskProblem(mask: MaskBatch, frameCount: number): string | null {
+  const count = mask.masks.length;
+  if (count === 1 || count === frameCount) return null;
+  if (count === 0) return 'the keep_mask batch is empty; connect a mask image, or leave keep_mask unconnected';
+  return `keep_mask has ${count} masks but the latent has ${frameCount} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
+}
+
+/** A keep-mask area-averaged to the latent grid, one grid per mask, made on first use. */
+export class LatentKeepMask {
+  private readonly grids = new Map<number, Float32Array>();
+
+  constructor(
+    private readonly mask: MaskBatch,
+    private readonly latentWidth: number,
+    private readonly latentHeight: number,
+  ) {}
+
+  /** The frame's mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
+  forFrame(frame: number): Float32Array {
+    const index = this.mask.masks.length === 1 ? 0 : frame;
+    let grid = this.grids.get(index);
+    if (!grid) {
+      grid = areaResample(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight);
+      this.grids.set(index, grid);
+    }
+    return grid;
+  }
+}
+
+/** What a frame's kept area is reset to: the source latent plus σ times the frame's initial noise. */
+export interface KeptSource {
+  grid: Float32Array;
+  source: Float32Array;
+  noise: Float32Array;
+}
+
+/** x ← m·x + (1 − m)·(source + σ·noise) on every channel, in place; cells with m = 1 are left as they are. */
+export function resetKeptArea(x: Float32Array, kept: KeptSource, sigma: number): void {
+  const { grid, source, noise } = kept;
+  const pixels = grid.length;
+  for (let offset = 0; offset < x.length; offset += pixels) {
+    for (let p = 0; p < pixels; p++) {
+      const m = grid[p];
+      if (m >= 1) continue;
+      const j = offset + p;
+      x[j] = m * x[j] + (1 - m) * (source[j] + sigma * noise[j]);
+    }
+  }
+}

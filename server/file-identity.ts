@@ -22,13 +22,12 @@ const memoKey = (file: string, size: number, mtimeMs: number) => `${path.resolve
 
 /** SHA-256 (hex) of a file's contents; `missing:<path>` when it does not exist (the node's execute reports that). */
 export async function fileFingerprint(file: string): Promise<string> {
-  let stats;
-  try {
-    stats = await stat(file);
-  } catch {
-    return `missing:${file}`;
-  }
-  const key = memoKey(file, stats.size, stats.mtimeMs);
+  const stats = await stat(file).catch(() => null);
+  return stats ? fingerprintOf(file, stats) : `missing:${file}`;
+}
+
+function fingerprintOf(file: string, { size, mtimeMs }: { size: number; mtimeMs: number }): Promise<string> {
+  const key = memoKey(file, size, mtimeMs);
   let hash = memo.get(key);
   if (!hash) {
     hash = hashFile(file);
@@ -38,35 +37,44 @@ export async function fileFingerprint(file: string): Promise<string> {
   return hash;
 }
 
+export interface FolderIdentity {
+  fingerprint: string;
+  /** Total bytes of the files it covers. */
+  bytes: number;
+}
+
 /**
  * Identity of a folder: its files' names and contents, in order. Without `names`, every file
  * (recursive, dot-files and dot-folders left out) — a model folder — and the hashes are remembered in
- * the folder so the next process reads them instead of re-hashing the weights.
+ * the folder so the next process reads them instead of re-hashing the weights. One stat per file when
+ * nothing changed, so checking a model before each run stays cheap.
  */
-export async function folderFingerprint(folder: string, names?: readonly string[]): Promise<string> {
+export async function folderIdentity(folder: string, names?: readonly string[]): Promise<FolderIdentity> {
   const remember = names === undefined;
   if (remember) await recallMemo(folder);
   const files = names ?? (await listFiles(folder));
   const hash = createHash('sha256');
   const learned: Record<string, Remembered> = {};
   let fresh = false;
+  let bytes = 0;
   for (const name of files) {
     const file = path.join(folder, name);
-    const { size, mtimeMs } = await stat(file).catch(() => ({ size: -1, mtimeMs: -1 }));
-    fresh ||= !memo.has(memoKey(file, size, mtimeMs));
-    const fingerprint = await fileFingerprint(file);
-    learned[name] = { size, mtimeMs, hash: fingerprint };
+    const stats = await stat(file).catch(() => null);
+    let fingerprint = `missing:${file}`;
+    if (stats) {
+      fresh ||= !memo.has(memoKey(file, stats.size, stats.mtimeMs));
+      fingerprint = await fingerprintOf(file, stats);
+      learned[name] = { size: stats.size, mtimeMs: stats.mtimeMs, hash: fingerprint };
+      bytes += stats.size;
+    }
     hash.update(`${name}\0${fingerprint}\0`);
   }
   if (remember && fresh) await keepMemo(folder, learned);
-  return hash.digest('hex');
+  return { fingerprint: hash.digest('hex'), bytes };
 }
 
-/** Total bytes of the files in a folder (recursive, dot-files left out). */
-export async function folderBytes(folder: string): Promise<number> {
-  let total = 0;
-  for (const name of await listFiles(folder)) total += (await stat(path.join(folder, name))).size;
-  return total;
+export async function folderFingerprint(folder: string, names?: readonly string[]): Promise<string> {
+  return (await folderIdentity(folder, names)).fingerprint;
 }
 
 async function hashFile(file: string): Promise<string> {

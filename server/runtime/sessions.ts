@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { folderBytes, folderFingerprint } from '../file-identity.ts';
+import { folderIdentity } from '../file-identity.ts';
 
 export const DEVICES = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -105,7 +105,7 @@ export class SessionCache {
    */
   async acquire(file: string, device: Device): Promise<SessionLease> {
     const dir = path.dirname(file);
-    const [fingerprint, bytes] = await Promise.all([folderFingerprint(dir), folderBytes(dir)]);
+    const { fingerprint, bytes } = await folderIdentity(dir);
     const key = `${fingerprint}|${path.basename(file)}|${device}`;
     let entry = this.entries.get(key);
     if (!entry) {

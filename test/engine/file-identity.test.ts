@@ -35,12 +35,12 @@ describe('file identity', () => {
   });
 
   it('names and orders the files of a folder, and leaves dot-files out', async () => {
-    const { folderFingerprint, folderBytes } = await freshModule();
+    const { folderFingerprint, folderIdentity } = await freshModule();
     const dir = modelFolder();
     const before = await folderFingerprint(dir);
     writeFileSync(path.join(dir, '.DS_Store'), 'noise');
     expect(await folderFingerprint(dir)).toBe(before);
-    expect(await folderBytes(dir)).toBe('weights'.length + '{}'.length + '{"_class_name": "StableDiffusionPipeline"}'.length);
+    expect((await folderIdentity(dir)).bytes).toBe('weights'.length + '{}'.length + '{"_class_name": "StableDiffusionPipeline"}'.length);
     expect(await folderFingerprint(dir, ['unet/model.onnx', 'unet/config.json'])).not.toBe(await folderFingerprint(dir, ['unet/config.json', 'unet/model.onnx']));
   });
 

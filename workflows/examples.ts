@@ -1,6 +1,7 @@
 // The example workflows (editor format, widget values by name), built from one description so they
 // cannot drift apart; the practitioner's quick job (server/cli/quick-job.ts) expands through
 // `professionalWorkflow` too. workflows/make.ts writes them to disk.
+import { ALL_NODES } from '../nodes/index.ts';
 import type { Workflow } from '../server/engine/workflow.ts';
 
 type Link = [number, number];
@@ -13,24 +14,46 @@ interface Spec {
   links?: Record<string, Link>;
 }
 
-/** Output socket types per node type, in slot order. */
-const TYPES: Record<string, string[]> = {
-  LoadModel: ['MODEL', 'CLIP', 'VAE'],
-  TextEncode: ['CONDITIONING'],
-  LoadVideo: ['IMAGE', 'INT', 'FLOAT'],
-  LoadImage: ['IMAGE', 'MASK'],
-  VAEEncode: ['LATENT'],
-  VAEDecode: ['IMAGE'],
-  Sampler: ['LATENT'],
-  InjectCrossAttention: ['MODEL'],
-  MaskFromImage: ['MASK'],
-  LoadImageSequence: ['IMAGE'],
-  KeyframeInterpolate: ['MASK'],
-  Encode: [],
-  StabilityReport: ['METRICS'],
-  PreviewImage: [],
-  Note: [],
-};
+const DEFINITIONS = new Map(ALL_NODES.map((definition) => [definition.type, definition]));
+const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);
+
+function outputTypes(type: string): string[] {
+  return DEFINITIONS.get(type)?.outputs.map((output) => output.type) ?? [];
+}
+
+/**
+ * Where each node of the builders below goes (by its id, which names its role): columns that follow the
+ * flow from sources to outputs, each stacked top to bottom.
+ */
+const COLUMN: Record<number, number> = { 20: 0, 1: 0, 2: 0, 3: 1, 4: 1, 5: 2, 11: 2, 12: 2, 6: 3, 7: 3, 8: 4, 10: 4, 9: 5 };
+const NODE_WIDTH = 300;
+const COLUMN_GAP = 40;
+/** litegraph's title bar, slot row and widget row heights, and the preview area output nodes grow. */
+const [TITLE, SLOT, WIDGET, PREVIEW] = [30, 20, 24, 240];
+
+/** The height a node of this type takes in the editor (widgets, sockets, and an output's preview). */
+function nodeHeight(type: string): number {
+  const definition = DEFINITIONS.get(type);
+  if (!definition) return 160; // a Note
+  const specs = Object.values({ ...definition.inputs.required, ...definition.inputs.optional });
+  const widgets = specs.filter((spec) => WIDGET_TYPES.has(spec.type));
+  const widgetRows = widgets.length + widgets.filter((spec) => 'controlAfterGenerate' in spec || 'upload' in spec).length;
+  const socketRows = Math.max(specs.length - widgets.length, definition.outputs.length);
+  return socketRows * SLOT + widgetRows * WIDGET + (definition.output ? PREVIEW : 0) + 12;
+}
+
+function layout(specs: Spec[]): Map<number, { pos: [number, number]; size: [number, number] }> {
+  const tops = new Map<number, number>();
+  const placed = new Map<number, { pos: [number, number]; size: [number, number] }>();
+  for (const spec of specs) {
+    const column = COLUMN[spec.id] ?? Math.max(...Object.values(COLUMN)) + 1;
+    const top = tops.get(column) ?? 40 + TITLE;
+    const height = nodeHeight(spec.type);
+    placed.set(spec.id, { pos: [40 + column * (NODE_WIDTH + COLUMN_GAP), top], size: [NODE_WIDTH, height] });
+    tops.set(column, top + height + TITLE + 50); // room for a line of text the node may show after a run
+  }
+  return placed;
+}
 
 function workflow(note: string, specs: Spec[]): Workflow {
   const links: Workflow['links'] = [];
@@ -38,7 +61,7 @@ function workflow(note: string, specs: Spec[]): Workflow {
   const nodes = specs.map((spec, index) => {
     const inputs = Object.entries(spec.links ?? {}).map(([name, [from, slot]]) => {
       const id = links.length + 1;
-      const type = TYPES[specs.find((s) => s.id === from)!.type][slot];
+      const type = outputTypes(specs.find((s) => s.id === from)!.type)[slot];
       links.push([id, from, slot, spec.id, Object.keys(spec.links!).indexOf(name), type]);
       const key = `${from}:${slot}`;
       outputs.set(key, [...(outputs.get(key) ?? []), id]);
@@ -46,6 +69,7 @@ function workflow(note: string, specs: Spec[]): Workflow {
     });
     return { spec, index, inputs };
   });
+  const places = layout(specs);
   return {
     last_node_id: Math.max(...specs.map((s) => s.id)),
     last_link_id: links.length,
@@ -53,13 +77,12 @@ function workflow(note: string, specs: Spec[]): Workflow {
       id: spec.id,
       type: spec.type,
       ...(spec.title ? { title: spec.title } : {}),
-      pos: [40 + 300 * Math.floor(index / 3), 40 + 260 * (index % 3)],
-      size: [270, 200],
+      ...places.get(spec.id)!,
       flags: {},
       order: index,
       mode: 0,
       inputs,
-      outputs: (TYPES[spec.type] ?? []).map((type, slot) => ({ name: type, type, links: outputs.get(`${spec.id}:${slot}`) ?? [] })),
+      outputs: outputTypes(spec.type).map((type, slot) => ({ name: type, type, links: outputs.get(`${spec.id}:${slot}`) ?? [] })),
       properties: {},
       widgets_values: spec.type === 'Note' ? { text: note } : (spec.widgets ?? {}),
     })),

@@ -195,6 +195,8 @@ export class GraphEditor extends EventTarget {
   addNode(type: string): LGraphNode | null {
     const node = LiteGraph.createNode(type);
     if (!node) return null;
+    // An edit whose record is still scheduled is its own undo step, not merged with this node.
+    if (this.#recordScheduled) this.#record();
     const [width, height] = [this.canvas.canvas.clientWidth, this.canvas.canvas.clientHeight];
     const [x, y] = this.canvas.convertOffsetToCanvas([width / 2, height / 2], [0, 0]);
     node.pos = [x - node.size[0] / 2, y - node.size[1] / 2];

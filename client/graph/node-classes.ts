@@ -62,6 +62,9 @@ export class LimelightNode extends LGraphNode {
         if (widget) widget.value = value as IBaseWidget['value'];
       }
     }
+    // litegraph merged the saved inputs into the constructor's by position; what lies beyond the saved
+    // list is left over from the constructor (a saved list that skips widget sockets would duplicate).
+    if (Array.isArray(info.inputs)) this.inputs.length = Math.min(this.inputs.length, info.inputs.length);
     this.#restoreMissingInputs();
   }
 

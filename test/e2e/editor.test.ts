@@ -180,6 +180,13 @@ describe('the editor in Chromium', () => {
     expect(progress.some((p) => p.frames > 0 && p.frame > 0)).toBe(true);
     const previews = Object.values(state.outputs).filter((output) => output.images?.length || output.videos?.length);
     expect(previews.length).toBeGreaterThan(0);
+    // The Sampler sent live previews while it ran (binary frames with metadata); the last one stays on it.
+    const samplers = (await workflow()).nodes.filter((n: Json) => n.type === 'Sampler').map((n: Json) => String(n.id));
+    const live = await page().evaluate(
+      (ids) => ids.map((id: string) => (globalThis as Json).app.app.runState.livePreviews.get(id)?.type ?? null),
+      samplers,
+    );
+    expect(live).toEqual(samplers.map(() => 'image/jpeg'));
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     await page().screenshot({ path: path.join(ARTIFACTS_DIR, 'editor.png') });
   }, 300_000);
@@ -202,6 +209,11 @@ describe('the editor in Chromium', () => {
       );
       const inEditor = await workflow();
       expect(workflowToPrompt(inEditor, objectInfo)).toEqual(workflowToPrompt(onDisk, objectInfo));
+      // Each socket once, whatever subset of inputs the file lists; and no node lies on top of another.
+      for (const node of inEditor.nodes as Json[]) expect(new Set(node.inputs.map((i: Json) => i.name)).size).toBe(node.inputs.length);
+      const boxes = (inEditor.nodes as Json[]).map((n) => [n.pos[0], n.pos[1] - 30, n.pos[0] + n.size[0], n.pos[1] + n.size[1]]);
+      const overlapping = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]));
+      expect(overlapping).toEqual([]);
     }
     expect(browser!.errors).toEqual([]);
   });

@@ -62,7 +62,7 @@ export default defineNode({
       },
       {
         onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }),
-        preview: model.latentPreview && throttledPreview(model.latentPreview, latent.width, latent.height, (jpeg) => ctx.preview('jpeg', jpeg)),
+        preview: ctx.preview && model.latentPreview && throttledPreview(model.latentPreview, latent.width, latent.height, (jpeg) => ctx.preview?.('jpeg', jpeg)),
       },
     );
     return { outputs: [result] };

@@ -100,8 +100,11 @@ export interface ExecuteContext {
   log: Logger;
   /** Report progress; throws if the run was interrupted, so long loops stop at the next report. */
   progress(value: number, max: number, detail?: ProgressDetail): void;
-  /** Shows an image on the node while it runs (sent to the editor as a binary preview frame). */
-  preview(format: 'png' | 'jpeg', bytes: Uint8Array): void;
+  /**
+   * Shows an image on the node while it runs (sent to the editor as a binary preview frame). Absent when
+   * nothing shows previews (headless runs), so a node makes none.
+   */
+  preview?(format: 'png' | 'jpeg', bytes: Uint8Array): void;
   /** The prompt and the editor workflow being run (embedded as metadata in files a node writes). */
   extraData: { prompt?: unknown; workflow?: unknown };
 }

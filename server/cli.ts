@@ -11,7 +11,7 @@ import { ProgressPrinter } from './cli/progress.ts';
 import { expandQuickJob, isGraphJson, JobError, parseQuickJob } from './cli/quick-job.ts';
 import { resolveSettings, type Settings } from './config.ts';
 import { prepareFirstRun } from './first-run.ts';
-import { DEFAULT_MODEL } from '../workflows/examples.ts';
+import { DEMO_MODEL_NAME } from './onnx/demo-model.ts';
 import { Engine, type RunResult } from './engine/engine.ts';
 import { sidecarPath } from './media/workflow-metadata.ts';
 import type { Prompt } from './engine/prompt.ts';
@@ -82,7 +82,7 @@ async function loadQuickJob(file: string, video: string, engine: Engine, setting
   if (isGraphJson(data)) throw new OverrideError(`--video is for quick jobs, and ${file} is a workflow or prompt; choose its clip with --set LoadVideo.video=<file in the input folder>`);
   const job = parseQuickJob(data, file);
   // Before expanding: the job may name the sample clip or masks, made with the demo model.
-  if (job.model === DEFAULT_MODEL) await prepareSamples(settings, io);
+  if (job.model === DEMO_MODEL_NAME) await prepareSamples(settings, io);
   const places = { jobFile: path.resolve(file), video, inputFolder: settings.folders.input, modelsFolder: settings.folders.models };
   const workflow = await expandQuickJob(job, places, io.out);
   io.out(`${file}: expanded into the professional workflow; it is saved beside the video as its .json`);
@@ -150,6 +150,8 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
   if (files.length !== 1) throw new OverrideError('run takes one workflow, prompt or quick job file');
   const engine = createEngine(settings);
   const video = options.video as string | undefined;
+  // The saved workflow is the expanded job; changes made only to the prompt would not be in it.
+  if (video !== undefined && options.set) throw new OverrideError('--set does not apply to a quick job: change the job file, or run the workflow it saved with --set');
   const loaded = video === undefined ? await loadGraph(files[0], engine, settings, io) : await loadQuickJob(files[0], video, engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
   let prompt = loaded.prompt;

@@ -16,7 +16,8 @@ interface Remembered {
 
 const MEMO_FILE = '.limelight-hashes.json';
 const memo = new Map<string, Promise<string>>();
-const recalledFolders = new Set<string>();
+/** Per folder: what its memo file holds (as read, or as last written by this process). */
+const folderMemos = new Map<string, Record<string, Remembered>>();
 
 const memoKey = (file: string, size: number, mtimeMs: number) => `${path.resolve(file)}\0${size}\0${mtimeMs}`;
 
@@ -50,26 +51,23 @@ export interface FolderIdentity {
  * nothing changed, so checking a model before each run stays cheap.
  */
 export async function folderIdentity(folder: string, names?: readonly string[]): Promise<FolderIdentity> {
-  const remember = names === undefined;
-  if (remember) await recallMemo(folder);
+  const known = names === undefined ? await recallMemo(folder) : undefined;
   const files = names ?? (await listFiles(folder));
   const hash = createHash('sha256');
   const learned: Record<string, Remembered> = {};
-  let fresh = false;
   let bytes = 0;
   for (const name of files) {
     const file = path.join(folder, name);
     const stats = await stat(file).catch(() => null);
     let fingerprint = `missing:${file}`;
     if (stats) {
-      fresh ||= !memo.has(memoKey(file, stats.size, stats.mtimeMs));
       fingerprint = await fingerprintOf(file, stats);
       learned[name] = { size: stats.size, mtimeMs: stats.mtimeMs, hash: fingerprint };
       bytes += stats.size;
     }
     hash.update(`${name}\0${fingerprint}\0`);
   }
-  if (remember && fresh) await keepMemo(folder, learned);
+  if (known && !sameEntries(known, learned)) await keepMemo(folder, learned);
   return { fingerprint: hash.digest('hex'), bytes };
 }
 
@@ -83,22 +81,33 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function recallMemo(folder: string): Promise<void> {
-  const file = path.join(folder, MEMO_FILE);
-  if (recalledFolders.has(file)) return;
-  recalledFolders.add(file);
+/** The folder's memo file, read once per process; its hashes seed the memo. */
+async function recallMemo(folder: string): Promise<Record<string, Remembered>> {
+  let entries = folderMemos.get(folder);
+  if (entries) return entries;
   try {
-    const entries = JSON.parse(await readFile(file, 'utf8')) as Record<string, Remembered>;
+    entries = JSON.parse(await readFile(path.join(folder, MEMO_FILE), 'utf8')) as Record<string, Remembered>;
     for (const [name, entry] of Object.entries(entries)) {
       const key = memoKey(path.join(folder, name), entry.size, entry.mtimeMs);
       if (!memo.has(key)) memo.set(key, Promise.resolve(entry.hash));
     }
   } catch {
-    // No memo yet, or a damaged one: that only costs a re-hash.
+    entries = {}; // no memo yet, or a damaged one: that only costs a re-hash
   }
+  folderMemos.set(folder, entries);
+  return entries;
+}
+
+function sameEntries(a: Record<string, Remembered>, b: Record<string, Remembered>): boolean {
+  const names = Object.keys(b);
+  return (
+    names.length === Object.keys(a).length &&
+    names.every((name) => a[name]?.size === b[name].size && a[name]?.mtimeMs === b[name].mtimeMs && a[name]?.hash === b[name].hash)
+  );
 }
 
 async function keepMemo(folder: string, entries: Record<string, Remembered>): Promise<void> {
+  folderMemos.set(folder, entries);
   try {
     await writeFile(path.join(folder, MEMO_FILE), JSON.stringify(entries));
   } catch {

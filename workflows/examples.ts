@@ -3,6 +3,8 @@
 // `professionalWorkflow` too. workflows/make.ts writes them to disk.
 import { ALL_NODES } from '../nodes/index.ts';
 import type { Workflow } from '../server/engine/workflow.ts';
+import { SAMPLE as SAMPLE_MEDIA } from '../server/media/sample-media.ts';
+import { DEMO_MODEL_NAME } from '../server/onnx/demo-model.ts';
 
 type Link = [number, number];
 
@@ -94,9 +96,7 @@ function workflow(note: string, specs: Spec[]): Workflow {
   };
 }
 
-export const DEFAULT_MODEL = 'limelight-demo';
 export const DEFAULT_PROMPT = 'red brick wall, golden ball';
-export const SAMPLE_VIDEO = 'limelight-sample.mp4';
 
 /** Where the mask frames come from, as names in the input folder: a folder of images, a video, or one image. */
 export interface MaskSource {
@@ -156,10 +156,10 @@ function finish(model: Link, mask: Link, sampler: Record<string, unknown>, prefi
 }
 
 const SAMPLE: Source = {
-  model: DEFAULT_MODEL,
+  model: DEMO_MODEL_NAME,
   prompt: DEFAULT_PROMPT,
-  video: SAMPLE_VIDEO,
-  mask: { kind: 'folder', name: 'limelight-sample-masks' },
+  video: SAMPLE_MEDIA.video,
+  mask: { kind: 'folder', name: SAMPLE_MEDIA.masksFolder },
   maskTitle: 'Mask frames',
   feather: 4,
 };
@@ -208,8 +208,8 @@ export function exampleWorkflows(): Record<string, Workflow> {
     'hobbyist-keyframes.json': workflow(
       'Hobbyist: masks only at frames 1, 30 and 60, morphed in between by Keyframe Interpolate; fewer steps for speed. Press Queue.',
       [
-        ...start({ ...SAMPLE, mask: { kind: 'folder', name: 'limelight-sample-keyframes' }, maskTitle: 'Keyframe masks' }),
-        { id: 12, type: 'KeyframeInterpolate', widgets: { keyframes: '1,30,60', end_frame: 0, method: 'morph', easing: 'linear' }, links: { masks: [11, 0], frame_count: [3, 1] } },
+        ...start({ ...SAMPLE, mask: { kind: 'folder', name: SAMPLE_MEDIA.keyframesFolder }, maskTitle: 'Keyframe masks' }),
+        { id: 12, type: 'KeyframeInterpolate', widgets: { keyframes: SAMPLE_MEDIA.keyframes.join(','), end_frame: 0, method: 'morph', easing: 'linear' }, links: { masks: [11, 0], frame_count: [3, 1] } },
         { id: 6, type: 'InjectCrossAttention', widgets: { weight: 0.8, words: '' }, links: { model: [1, 0], mask: [12, 0] } },
         ...finish([6, 0], [12, 0], { steps: 8, batch_size: 8 }, 'limelight/hobbyist'),
       ],

@@ -69,10 +69,13 @@ function livePreviewImages(runState: RunState, redraw: () => void): (id: string)
       const next: { blob: Blob; shown?: HTMLImageElement } = { blob, shown: entry?.shown };
       const image = new Image();
       image.onload = () => {
+        // A newer preview may have replaced this one while it loaded: then it is never shown.
+        if (live.get(id) !== next) return URL.revokeObjectURL(image.src);
         if (next.shown) URL.revokeObjectURL(next.shown.src);
         next.shown = image;
         redraw();
       };
+      image.onerror = () => URL.revokeObjectURL(image.src);
       image.src = URL.createObjectURL(blob);
       live.set(id, (entry = next));
     }

@@ -56,10 +56,13 @@ export class PromptWorker {
     return true;
   }
 
-  /** Sends a preview image of a node of the running prompt to the clients watching it. */
-  preview(nodeId: string, image: Pick<Preview, 'format' | 'image'>): void {
-    if (!this.running) return;
-    this.hub.sendPreview({ ...image, nodeId, promptId: this.running.item.promptId }, this.running.clientId);
+  /**
+   * Sends a preview image of a node of `promptId` to the clients watching it, while that prompt runs: a
+   * preview finished after its prompt ended (images are encoded off the sampling loop) is dropped.
+   */
+  preview(promptId: string, nodeId: string, image: Pick<Preview, 'format' | 'image'>): void {
+    if (this.running?.item.promptId !== promptId) return;
+    this.hub.sendPreview({ ...image, nodeId, promptId }, this.running.clientId);
   }
 
   /** Interrupts the running prompt and waits until the worker has stopped. */
@@ -94,7 +97,7 @@ export class PromptWorker {
     let started = false;
     const emit = (event: EngineEvent) => {
       if (event.type === 'preview') {
-        this.preview(event.data.node, { format: event.data.format, image: event.data.bytes });
+        this.preview(item.promptId, event.data.node, { format: event.data.format, image: event.data.bytes });
         return;
       }
       started ||= event.type === 'execution_start';
@@ -130,6 +133,7 @@ export class PromptWorker {
         onEvent: emit,
         extraData: { prompt: item.prompt, workflow: pnginfo?.workflow },
         outputs: item.outputsToExecute,
+        previews: true,
       });
     } catch (error) {
       result = { status: 'error', outputs: {}, executed: [], cached: [] };

@@ -4,7 +4,8 @@
 // professional example workflow through the same builder (workflows/examples.ts).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MODEL, DEFAULT_PROMPT, professionalWorkflow, type MaskSource } from '../../workflows/examples.ts';
+import { DEFAULT_PROMPT, professionalWorkflow, type MaskSource } from '../../workflows/examples.ts';
+import { DEMO_MODEL_NAME } from '../onnx/demo-model.ts';
 import type { Workflow } from '../engine/workflow.ts';
 import { isWorkflow } from '../engine/workflow.ts';
 import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../media/input-files.ts';
@@ -50,7 +51,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** A job-shaped object: not a workflow, with at least one of the job's keys. */
 export function looksLikeQuickJob(data: unknown): boolean {
-  return isPlainObject(data) && !isWorkflow(data) && Object.keys(data).some((key) => Object.hasOwn(FIELDS, key));
+  return isPlainObject(data) && !isGraphJson(data) && Object.keys(data).some((key) => Object.hasOwn(FIELDS, key));
 }
 
 /** A workflow, a POST /prompt body or an API prompt (values are nodes with a class_type). */
@@ -92,11 +93,11 @@ export function parseQuickJob(data: unknown, file: string): QuickJob {
 }
 
 function checkModel(model: string, modelsDir: string): void {
-  if (model === DEFAULT_MODEL) return; // generated on first use
+  if (model === DEMO_MODEL_NAME) return; // generated on first use
   const available = listModelFolders(modelsDir);
   if (!available.includes(model)) {
     throw new JobError(
-      `"model" is ${JSON.stringify(model)}, which is not a model folder in ${modelsDir} (available: ${[...new Set([DEFAULT_MODEL, ...available])].join(', ')}); ` +
+      `"model" is ${JSON.stringify(model)}, which is not a model folder in ${modelsDir} (available: ${[...new Set([DEMO_MODEL_NAME, ...available])].join(', ')}); ` +
         'put a diffusers/optimum ONNX export there or pass --models DIR',
     );
   }
@@ -127,7 +128,9 @@ async function maskKind(value: string, file: string): Promise<MaskSource['kind']
 }
 
 async function stage(file: string, inputFolder: string, kind: StagedKind, what: string, report: (line: string) => void): Promise<Staged> {
-  const staged = await stageIntoInput(file, inputFolder, kind);
+  const staged = await stageIntoInput(file, inputFolder, kind).catch((error: Error) => {
+    throw new JobError(`${what}: could not put ${file} into the input folder ${inputFolder}: ${error.message}`);
+  });
   const where = path.join(inputFolder, staged.name);
   if (staged.how === 'copied') report(`${what}: copied ${file} to ${where}`);
   else if (staged.how === 'reused') report(`${what}: using ${where} (same content as ${file})`);

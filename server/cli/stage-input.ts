@@ -42,7 +42,11 @@ async function place(source: string, target: string, kind: StagedKind): Promise<
   try {
     if (kind === 'file') {
       await copyFile(source, partial, constants.COPYFILE_FICLONE);
-      await link(partial, target);
+      await link(partial, target).catch((error: NodeJS.ErrnoException) => {
+        // Filesystems without hard links (exFAT, some network mounts): an exclusive copy, still never overwriting.
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(error.code ?? '')) throw error;
+        return copyFile(partial, target, constants.COPYFILE_EXCL);
+      });
     } else {
       await mkdir(partial);
       for (const name of listInputFiles(source, IMAGE_EXTENSIONS)) await copyFile(path.join(source, name), path.join(partial, name), constants.COPYFILE_FICLONE);

@@ -29,6 +29,8 @@ export interface RunOptions {
   extraData?: { workflow?: unknown; [key: string]: unknown };
   /** Run only these output nodes and their ancestors. */
   outputs?: string[];
+  /** Someone shows nodes' preview images (the server's editor clients): nodes get ctx.preview. */
+  previews?: boolean;
 }
 
 export type RunStatus = 'success' | 'error' | 'interrupted' | 'invalid';
@@ -312,7 +314,9 @@ class PromptRun {
         if (this.signal.aborted) throw new InterruptedError();
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail } });
       },
-      preview: (format, bytes) => this.emit({ type: 'preview', data: { node: node.id, prompt_id: this.promptId, format, bytes } }),
+      preview: this.options.previews
+        ? (format, bytes) => this.emit({ type: 'preview', data: { node: node.id, prompt_id: this.promptId, format, bytes } })
+        : undefined,
       extraData: { prompt: this.options.extraData?.prompt, workflow: this.options.extraData?.workflow },
     };
   }

@@ -3,7 +3,7 @@
 // version. A read-only model folder gets the patched graph in the cache folder instead, with links to
 // the weight files.
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { fileFingerprint } from '../file-identity.ts';
@@ -49,6 +49,17 @@ function isPermissionError(error: unknown): boolean {
   return ['EACCES', 'EPERM', 'EROFS'].includes((error as NodeJS.ErrnoException).code ?? '');
 }
 
+/**
+ * Earlier patched copies of the same UNet (another surgery version, or the source before it changed):
+ * with inline weights each is as large as the UNet, so they are removed once the new one is written.
+ */
+async function removeStalePatches(dir: string, base: string, current: string): Promise<void> {
+  const prefix = `.${base}.limelight-attention-v`;
+  for (const file of await readdir(dir)) {
+    if (file.startsWith(prefix) && !file.startsWith(current)) await rm(path.join(dir, file), { force: true });
+  }
+}
+
 /** The patched model for `source` (a UNet .onnx), building it on first use. */
 export async function ensurePatchedModel(source: string, fallbackDir: string): Promise<PatchedModel> {
   const hash = (await fileFingerprint(path.resolve(source))).slice(0, 16);
@@ -68,6 +79,7 @@ export async function ensurePatchedModel(source: string, fallbackDir: string): P
   try {
     await writeAtomically(beside, bytes);
     await writeAtomically(`${beside}.json`, sidecar);
+    await removeStalePatches(path.dirname(source), path.basename(source, '.onnx'), name);
     return { path: beside, layers, biasInputs };
   } catch (error) {
     if (!isPermissionError(error)) throw error;

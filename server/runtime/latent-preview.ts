@@ -87,7 +87,9 @@ export function throttledPreview(
     due: () => performance.now() - last >= intervalMs,
     show: (latent) => {
       last = performance.now();
-      encodeJpegPreview(latentToRgb(map, latent, width * height), width, height, PREVIEW_SIDE).then(send, () => undefined);
+      encodeJpegPreview(latentToRgb(map, latent, width * height), width, height, PREVIEW_SIDE)
+        .then(send)
+        .catch(() => undefined);
     },
   };
 }

@@ -46,7 +46,8 @@ describe('previews over the socket', () => {
     const res = await server.post('/prompt', { prompt: holdPrompt('preview'), client_id: 'modern' });
     const { prompt_id } = await res.json();
     await modern.waitFor((m) => m.type === 'progress' && m.data.prompt_id === prompt_id);
-    server.worker.preview('1', { format: 'png', image });
+    server.worker.preview('an-earlier-prompt', '1', { format: 'png', image: Uint8Array.from([9]) });
+    server.worker.preview(prompt_id, '1', { format: 'png', image });
     server.hub.sendPreview({ promptId: prompt_id, nodeId: '1', format: 'jpeg', image }, 'legacy');
 
     const [modernFrame] = await modern.waitForBinary(1);

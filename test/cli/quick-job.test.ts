@@ -96,6 +96,12 @@ describe('limelight run job.json --video clip.mp4', () => {
     const noVideo = await limelight(['run', job]);
     expect(noVideo.code).toBe(64);
     expect(noVideo.stdout).toContain('is a quick job: give the clip to run it on');
+    const withSet = await limelight(['run', job, '--video', 'media/clip.mp4', '--set', 'Sampler.steps=1']);
+    expect([withSet.code, withSet.stdout.trim()]).toEqual([64, '--set does not apply to a quick job: change the job file, or run the workflow it saved with --set']);
+    // A POST /prompt body has a "prompt" key too, but it is a graph, not a job: it runs.
+    writeFileSync(path.join(root, 'jobs', 'body.json'), JSON.stringify({ prompt: { 1: { class_type: 'Int', inputs: { value: 3 } }, 2: { class_type: 'SaveText', inputs: { value: ['1', 0], filename_prefix: 'body' } } } }));
+    const body = await limelight(['run', 'jobs/body.json']);
+    expect([body.code, body.stdout]).toEqual([0, expect.stringContaining('output: ')]);
     const missingVideo = await limelight(['run', job, '--video', 'media/gone.mp4']);
     expect(missingVideo.code).toBe(2);
     expect(missingVideo.stdout).toContain(`--video media/gone.mp4: ${path.join(root, 'media/gone.mp4')} was not found`);

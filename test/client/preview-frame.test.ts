@@ -39,6 +39,9 @@ describe('preview frames', () => {
     expect(new Uint8Array(await state.livePreviews.get('5')!.arrayBuffer())).toEqual(Uint8Array.from([9]));
     state.handle('execution_success', { prompt_id: 'p1' });
     expect(state.livePreviews.has('5')).toBe(true);
+    // A preview encoded late, after its run ended, changes nothing (nor does one after another workflow was opened).
+    expect(state.showPreview({ nodeId: '5', promptId: 'p1', mime: 'image/png', image })).toBe(false);
+    expect(new Uint8Array(await state.livePreviews.get('5')!.arrayBuffer())).toEqual(Uint8Array.from([9]));
     state.handle('execution_start', { prompt_id: 'p2' });
     expect(state.livePreviews.size).toBe(0);
   });

@@ -30,9 +30,9 @@ function chainPrompt(factor = 2, start = 1): Prompt {
   };
 }
 
-async function run(engine: Engine, prompt: Prompt, signal?: AbortSignal) {
+async function run(engine: Engine, prompt: Prompt, signal?: AbortSignal, previews = true) {
   const events: EngineEvent[] = [];
-  const result = await engine.run(prompt, { promptId: 'p', onEvent: (e) => events.push(e), signal });
+  const result = await engine.run(prompt, { promptId: 'p', onEvent: (e) => events.push(e), signal, previews });
   return { result, events };
 }
 
@@ -157,6 +157,19 @@ describe('engine', () => {
     expect(events.find((e) => e.type === 'executed')?.data).toMatchObject({ node: '3', output: { text: ['sum=1'] } });
     const previews = events.filter((e) => e.type === 'preview').map((e) => e.data);
     expect(previews).toEqual([1, 2, 3].map((step) => ({ node: '2', prompt_id: 'p', format: 'png', bytes: new Uint8Array([step]) })));
+  });
+
+  it('gives nodes no preview channel when nothing shows previews (a headless run)', async () => {
+    const { engine } = setup();
+    const prompt: Prompt = {
+      '1': { class_type: 'TestSource', inputs: { start: 0, length: 2 } },
+      '2': { class_type: 'TestSlow', inputs: { signal: ['1', 0], steps: 3 } },
+      '3': { class_type: 'TestSum', inputs: { signal: ['2', 0] } },
+    };
+    const { result, events } = await run(engine, prompt, undefined, false);
+    expect(result.status).toBe('success');
+    expect(events.filter((e) => e.type === 'progress')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'preview')).toEqual([]);
   });
 
   it('reports a failing node with the nodes that ran before it', async () => {

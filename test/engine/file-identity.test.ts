@@ -61,4 +61,12 @@ describe('file identity', () => {
     utimesSync(weights, new Date(), new Date(Date.now() + 5000));
     expect(await (await freshModule()).folderFingerprint(dir)).toBe(first);
   });
+
+  it('writes the memo even when this process hashed the files already (e.g. the patched-UNet check)', async () => {
+    const dir = modelFolder();
+    const { fileFingerprint, folderFingerprint } = await freshModule();
+    for (const name of ['unet/model.onnx', 'unet/config.json', 'model_index.json']) await fileFingerprint(path.join(dir, name));
+    await folderFingerprint(dir);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(dir, '.limelight-hashes.json'), 'utf8'))).sort()).toEqual(['model_index.json', 'unet/config.json', 'unet/model.onnx']);
+  });
 });

@@ -69,7 +69,7 @@ export function testNodes() {
       for (let step = 1; step <= steps; step++) {
         await new Promise((resolve) => setTimeout(resolve, 1));
         ctx.progress(step, steps, { step, steps });
-        ctx.preview('png', new Uint8Array([step]));
+        ctx.preview?.('png', new Uint8Array([step]));
       }
       return { outputs: [signal] };
     },

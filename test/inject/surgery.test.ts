@@ -280,8 +280,13 @@ describe('patched model files', () => {
     }
     writeFileSync(path.join(dir, 'weights.pb'), Buffer.concat(chunks));
     writeFileSync(path.join(dir, 'model.onnx'), toBinary(ModelProtoSchema, model));
+    // What an earlier surgery version left beside it: replaced, not kept next to the new one.
+    for (const stale of ['.model.limelight-attention-v1-0123456789abcdef.onnx', '.model.limelight-attention-v1-0123456789abcdef.onnx.json']) {
+      writeFileSync(path.join(dir, stale), 'old');
+    }
 
     const patched = await ensurePatchedModel(path.join(dir, 'model.onnx'), path.join(dir, 'cache'));
+    expect(readdirSync(dir).filter((f) => f.includes('limelight-attention')).sort()).toEqual([path.basename(patched.path), `${path.basename(patched.path)}.json`]);
     expect(path.dirname(patched.path)).toBe(dir);
     expect(readdirSync(dir).filter((f) => f.endsWith('.pb'))).toEqual(['weights.pb']);
     const written = fromBinary(ModelProtoSchema, readFileSync(patched.path));

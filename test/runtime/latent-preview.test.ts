@@ -1,7 +1,7 @@
 // The live-preview map: fitted to the model's own decoder, it shows a latent frame's colours close to
 // what the VAE decoder makes of it, without running the decoder.
-import { describe, expect, it } from 'vitest';
-import { fitLatentPreview, latentToRgb } from '../../server/runtime/latent-preview.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { fitLatentPreview, latentToRgb, throttledPreview, type LatentPreviewMap } from '../../server/runtime/latent-preview.ts';
 import { loadModel } from '../../server/runtime/model-folder.ts';
 import { decodeLatents, encodeImages } from '../../server/runtime/vae.ts';
 import { demoModel, syntheticClip } from './fixtures.ts';
@@ -35,5 +35,19 @@ describe('latent preview', () => {
       const spread = Math.max(...preview) - Math.min(...preview);
       expect(spread).toBeGreaterThan(100);
     }
+  });
+
+  it('is due once per interval: the first call shows one, then none until the interval has passed', async () => {
+    const grey: LatentPreviewMap = { channels: 1, weights: new Float32Array(3), bias: new Float32Array(3) };
+    const sent: Uint8Array[] = [];
+    const slow = throttledPreview(grey, 4, 4, (jpeg) => sent.push(jpeg), Number.POSITIVE_INFINITY);
+    expect(slow.due()).toBe(true);
+    slow.show(new Float32Array(16));
+    expect(slow.due()).toBe(false);
+    const eager = throttledPreview(grey, 4, 4, (jpeg) => sent.push(jpeg), 0);
+    eager.show(new Float32Array(16));
+    expect(eager.due()).toBe(true);
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent.every((jpeg) => jpeg[0] === 0xff && jpeg[1] === 0xd8)).toBe(true);
   });
 });

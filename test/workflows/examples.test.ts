@@ -12,6 +12,7 @@ import { workflowToPrompt, type Workflow } from '../../server/engine/workflow.ts
 import { prepareFirstRun } from '../../server/first-run.ts';
 import type { OutputFileRef } from '../../server/media/output-files.ts';
 import { sidecarPath } from '../../server/media/workflow-metadata.ts';
+import { exampleWorkflows } from '../../workflows/examples.ts';
 
 const dir = new URL('../../workflows/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -34,6 +35,10 @@ describe.each(files)('workflows/%s', (file) => {
     const note = workflow.nodes.find((n) => n.type === 'Note');
     expect(String((note?.widgets_values as { text?: string })?.text ?? '').length).toBeGreaterThan(20);
     expect(`${JSON.stringify(workflow, null, 2)}\n`).toBe(text); // round-trips byte for byte
+  });
+
+  it('is what workflows/make.ts writes today (regenerate with `npx tsx workflows/make.ts`)', () => {
+    expect(text).toBe(`${JSON.stringify(exampleWorkflows()[file], null, 2)}\n`);
   });
 
   it('converts and validates, then runs on the demo model (short settings)', async () => {

@@ -121,11 +121,12 @@ export class RunState {
   }
 
   /**
-   * A preview frame from the socket, for the node it names (or the running node). Frames of another
-   * prompt than the one running are ignored. Returns true when something visible changed.
+   * A preview frame from the socket, for the node it names (or the running node). Frames that arrive
+   * when no run is in progress, or belong to another prompt, are ignored. Returns true when something
+   * visible changed.
    */
   showPreview(preview: { nodeId: string | null; promptId: string | null; mime: string; image: Uint8Array }): boolean {
-    if (preview.promptId !== null && this.promptId !== null && preview.promptId !== this.promptId) return false;
+    if (this.phase !== 'running' || (preview.promptId !== null && this.promptId !== null && preview.promptId !== this.promptId)) return false;
     const node = preview.nodeId ?? this.runningNode;
     if (node === null) return false;
     this.livePreviews.set(node, new Blob([preview.image as Uint8Array<ArrayBuffer>], { type: preview.mime }));

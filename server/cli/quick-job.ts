@@ -9,6 +9,7 @@ import { DEMO_MODEL_NAME } from '../onnx/demo-model.ts';
 import type { Workflow } from '../engine/workflow.ts';
 import { isWorkflow } from '../engine/workflow.ts';
 import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../media/input-files.ts';
+import { probeVideo } from '../media/probe.ts';
 import { isPromptBody } from '../media/workflow-metadata.ts';
 import { listModelFolders } from '../runtime/model-folder.ts';
 import { stageIntoInput, type Staged, type StagedKind } from './stage-input.ts';
@@ -127,6 +128,25 @@ async function maskKind(value: string, file: string): Promise<MaskSource['kind']
   throw new JobError(`${what} is neither an image (${IMAGE_EXTENSIONS.join(', ')}) nor a video (${VIDEO_EXTENSIONS.join(', ')}); give a mask image, a mask video or a folder of mask images`);
 }
 
+/** Frames of a clip when its header says exactly (variable-rate clips are resampled on loading). */
+async function exactFrameCount(file: string, what: string): Promise<number | undefined> {
+  const info = await probeVideo(file).catch((error: Error) => {
+    throw new JobError(`${what}: ${file} is not a readable video (${error.message})`);
+  });
+  return info.variableRate || info.frameCount <= 0 ? undefined : info.frameCount;
+}
+
+/** One mask for every frame, or one per frame: checked before anything is copied or sampled. */
+async function checkMaskCount(value: string, maskFile: string, kind: MaskSource['kind'], video: string, videoFile: string): Promise<void> {
+  if (kind === 'image') return;
+  const masks = kind === 'folder' ? listInputFiles(maskFile, IMAGE_EXTENSIONS).length : await exactFrameCount(maskFile, `"attention_mask" ${JSON.stringify(value)}`);
+  const frames = await exactFrameCount(videoFile, `--video ${video}`);
+  if (masks === undefined || frames === undefined || masks === 1 || masks === frames) return;
+  throw new JobError(
+    `"attention_mask" is ${JSON.stringify(value)}, which has ${masks} masks, but the clip ${video} has ${frames} frames; give one mask for every frame, or one per frame`,
+  );
+}
+
 async function stage(file: string, inputFolder: string, kind: StagedKind, what: string, report: (line: string) => void): Promise<Staged> {
   const staged = await stageIntoInput(file, inputFolder, kind).catch((error: Error) => {
     throw new JobError(`${what}: could not put ${file} into the input folder ${inputFolder}: ${error.message}`);
@@ -158,6 +178,7 @@ export async function expandQuickJob(job: QuickJob, places: JobPlaces, report: (
   }
   const maskFile = path.resolve(path.dirname(places.jobFile), job.attention_mask);
   const kind = await maskKind(job.attention_mask, maskFile);
+  await checkMaskCount(job.attention_mask, maskFile, kind, places.video, videoFile);
   const mask: MaskSource = { kind, name: (await stage(maskFile, places.inputFolder, kind === 'folder' ? 'folder' : 'file', 'attention_mask', report)).name };
   const video = (await stage(videoFile, places.inputFolder, 'file', 'video', report)).name;
   const jobName = path.parse(places.jobFile).name;

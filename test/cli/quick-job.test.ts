@@ -152,6 +152,14 @@ describe('the quick job expansion', () => {
     await expect(expand({ attention_mask: '../empty' })).rejects.toThrow(`"attention_mask" is "../empty", but ${path.join(root, 'empty')} holds no mask images`);
   });
 
+  it('refuses a mask sequence whose count is neither 1 nor the clip\'s frame count, before copying anything', async () => {
+    const shortClip = { ...places, video: path.join(root, 'media/clip.mp4'), inputFolder: path.join(root, 'untouched-input') };
+    await expect(expandQuickJob({ ...JOB, attention_mask: sampleMasks }, shortClip, () => {})).rejects.toThrow(
+      `which has ${SAMPLE.frames} masks, but the clip ${shortClip.video} has ${FRAMES} frames; give one mask for every frame, or one per frame`,
+    );
+    expect(existsSync(shortClip.inputFolder)).toBe(false);
+  });
+
   it('parses a valid job and reports every problem of an invalid one at once', () => {
     expect(parseQuickJob({ ...JOB, prompt: 'x' }, 'job.json')).toEqual({ ...JOB, prompt: 'x' });
     const error = (() => {

@@ -1,7 +1,7 @@
 // Browser test harness: builds the client once, starts the real server (`limelight serve`) on a free
 // port with its own folders, and drives Debian's Chromium through playwright-core with a fresh profile.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -101,6 +101,7 @@ export interface BrowserSession {
 }
 
 export async function openBrowser(): Promise<BrowserSession> {
+  if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Chromium at ${CHROMIUM}: install it (apt install chromium; .ci/run does)`);
   const profile = mkdtempSync(path.join(tmpdir(), 'limelight-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { folderFingerprint } from '../server/file-identity.ts';
-import { fitLatentPreview } from '../server/runtime/latent-preview.ts';
 import { listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
 import { DEVICES, type Device } from '../server/runtime/sessions.ts';
 import { defineNode, NodeInputError } from './define.ts';
@@ -35,14 +34,9 @@ export default defineNode({
     } catch (error) {
       throw new NodeInputError('model', (error as Error).message);
     }
-    const warnings = [...loaded.warnings];
-    const latentPreview = await fitLatentPreview(loaded.vae).catch((error: Error) => {
-      warnings.push(`no live previews while sampling: ${error.message}`);
-      return undefined;
-    });
-    for (const warning of warnings) ctx.log.warn(warning);
+    for (const warning of loaded.warnings) ctx.log.warn(warning);
     const summary = `${model} on ${loaded.provider}${loaded.model.unet.floatType === 'float16' ? ' (fp16)' : ''}`;
     ctx.log.info(summary);
-    return { outputs: [{ ...loaded.model, latentPreview }, loaded.clip, loaded.vae], ui: { text: [summary, ...warnings] } };
+    return { outputs: [{ ...loaded.model, previewVae: loaded.vae }, loaded.clip, loaded.vae], ui: { text: [summary, ...loaded.warnings] } };
   },
 });

@@ -1,5 +1,5 @@
 import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
-import { throttledPreview } from '../server/runtime/latent-preview.ts';
+import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
 import { defineNode, NodeInputError } from './define.ts';
@@ -44,6 +44,11 @@ export default defineNode({
     }
     const maskProblem = keepMask ? keepMaskProblem(keepMask, latent.frames.length) : null;
     if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);
+    // Live previews only when someone watches (the editor), fitted once per VAE.
+    const previewMap =
+      ctx.preview && model.previewVae
+        ? await latentPreviewFor(model.previewVae).catch((error: Error) => ctx.log.warn(`no live previews: ${error.message}`))
+        : undefined;
     const result = await sampleLatents(
       model,
       positive,
@@ -62,7 +67,7 @@ export default defineNode({
       },
       {
         onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }),
-        preview: ctx.preview && model.latentPreview && throttledPreview(model.latentPreview, latent.width, latent.height, (jpeg) => ctx.preview?.('jpeg', jpeg)),
+        preview: previewMap ? throttledPreview(previewMap, latent.width, latent.height, (jpeg) => ctx.preview?.('jpeg', jpeg)) : undefined,
       },
     );
     return { outputs: [result] };

@@ -3,7 +3,6 @@
 import type { Tensor } from 'onnxruntime-node';
 import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncoderSignature } from './contract.ts';
 import type { SchedulerConfig } from './schedule.ts';
-import type { LatentPreviewMap } from './latent-preview.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
 
@@ -63,8 +62,8 @@ export interface DiffusionModel {
   readonly scheduler: SchedulerConfig;
   readonly latentChannels: number;
   readonly extraInputs: readonly UNetInputProvider[];
-  /** How the Sampler shows its latents as live previews (fitted to the model's VAE decoder). */
-  readonly latentPreview?: LatentPreviewMap;
+  /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
+  readonly previewVae?: VaeModel;
 }
 
 export interface ClipModel {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PromiseMemo } from './promise-memo.ts';
 
 interface Remembered {
   size: number;
@@ -15,7 +16,7 @@ interface Remembered {
 }
 
 const MEMO_FILE = '.limelight-hashes.json';
-const memo = new Map<string, Promise<string>>();
+const memo = new PromiseMemo<string>();
 /** Per folder: what its memo file holds (as read, or as last written by this process). */
 const folderMemos = new Map<string, Record<string, Remembered>>();
 
@@ -28,14 +29,7 @@ export async function fileFingerprint(file: string): Promise<string> {
 }
 
 function fingerprintOf(file: string, { size, mtimeMs }: { size: number; mtimeMs: number }): Promise<string> {
-  const key = memoKey(file, size, mtimeMs);
-  let hash = memo.get(key);
-  if (!hash) {
-    hash = hashFile(file);
-    memo.set(key, hash);
-    hash.catch(() => memo.delete(key));
-  }
-  return hash;
+  return memo.get(memoKey(file, size, mtimeMs), () => hashFile(file));
 }
 
 export interface FolderIdentity {
@@ -89,7 +83,7 @@ async function recallMemo(folder: string): Promise<Record<string, Remembered>> {
     entries = JSON.parse(await readFile(path.join(folder, MEMO_FILE), 'utf8')) as Record<string, Remembered>;
     for (const [name, entry] of Object.entries(entries)) {
       const key = memoKey(path.join(folder, name), entry.size, entry.mtimeMs);
-      if (!memo.has(key)) memo.set(key, Promise.resolve(entry.hash));
+      memo.seed(key, entry.hash);
     }
   } catch {
     entries = {}; // no memo yet, or a damaged one: that only costs a re-hash

@@ -2,6 +2,7 @@
 // seconds per frame on a CPU), through a linear map fitted once per model to what its own decoder makes
 // of a few flat latents — so it suits any 4- or 16-channel VAE, not one hard-coded latent space.
 import { fileFingerprint } from '../file-identity.ts';
+import { PromiseMemo } from '../promise-memo.ts';
 import { encodeJpegPreview } from '../media/image-io.ts';
 import { decodeLatents } from './vae.ts';
 import { gaussianNoise } from './noise.ts';
@@ -19,18 +20,11 @@ const PROBE_SIZE = 8;
 /** Decoded channel means beyond this are treated as clipped and left out of the fit. */
 const SATURATED = 0.95;
 
-const fitted = new Map<string, Promise<LatentPreviewMap>>();
+const fitted = new PromiseMemo<LatentPreviewMap>();
 
 /** The preview map of a VAE, fitted on first use and remembered per decoder content and device. */
 export async function latentPreviewFor(vae: VaeModel): Promise<LatentPreviewMap> {
-  const key = `${await fileFingerprint(vae.decoderFile)}|${vae.device}|${vae.scalingFactor}`;
-  let map = fitted.get(key);
-  if (!map) {
-    map = fitLatentPreview(vae);
-    fitted.set(key, map);
-    map.catch(() => fitted.delete(key));
-  }
-  return map;
+  return fitted.get(`${await fileFingerprint(vae.decoderFile)}|${vae.device}|${vae.scalingFactor}`, () => fitLatentPreview(vae));
 }
 
 export async function fitLatentPreview(vae: VaeModel): Promise<LatentPreviewMap> {

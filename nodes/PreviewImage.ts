@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { encodePngPreview } from '../server/media/image-io.ts';
+import { encodePreview } from '../server/media/image-io.ts';
 import { reserveOutputFile, type OutputFileRef } from '../server/media/output-files.ts';
 import { defineNode } from './define.ts';
 
@@ -32,7 +32,7 @@ export default defineNode({
     const refs: OutputFileRef[] = [];
     for (const [n, index] of indices.entries()) {
       ctx.progress(n + 1, indices.length, { frame: index + 1, frames: images.frames.length, label: 'preview' });
-      const png = await encodePngPreview(images.frames[index]!, images.width, images.height, PREVIEW_MAX_SIDE);
+      const png = await encodePreview(images.frames[index]!, images.width, images.height, PREVIEW_MAX_SIDE, 'png');
       const reserved = await reserveOutputFile(ctx.folders.temp, 'limelight_preview', '.png', 'temp');
       await writeFile(reserved.path, png);
       refs.push(reserved.ref);

@@ -28,12 +28,10 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   return sharp(pixels, { raw: { width, height, channels } }).png().toBuffer();
 }
 
-/** A frame scaled down so its longer side is at most `maxSide` (never scaled up), as PNG. */
-export function encodePngPreview(pixels: Uint8Array, width: number, height: number, maxSide: number): Promise<Buffer> {
-  return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
-    .png()
-    .toBuffer();
+/** A frame scaled down so its longer side is at most `maxSide` (never scaled up), as PNG or JPEG. */
+export function encodePreview(pixels: Uint8Array, width: number, height: number, maxSide: number, format: 'png' | 'jpeg'): Promise<Buffer> {
+  const image = sharp(pixels, { raw: { width, height, channels: 3 } }).resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
+  return (format === 'png' ? image.png() : image.jpeg({ quality: 80 })).toBuffer();
 }
 
 /** Float 0–1 mask as 8-bit values (for writing mask images). */
@@ -41,12 +39,4 @@ export function maskToBytes(mask: Float32Array): Uint8Array {
   const out = new Uint8Array(mask.length);
   for (let i = 0; i < mask.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, mask[i]!)) * 255);
   return out;
-}
-
-/** A frame scaled (up or down) so its longer side is `longSide`, as JPEG: live previews, small and fast. */
-export function encodeJpegPreview(pixels: Uint8Array, width: number, height: number, longSide: number): Promise<Buffer> {
-  return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .resize({ width: longSide, height: longSide, fit: 'inside' })
-    .jpeg({ quality: 80 })
-    .toBuffer();
 }

@@ -225,8 +225,8 @@ function replaceInput(node: NodeProto, from: string, to: string): void {
   node.input = node.input.map((input) => (input === from ? to : input));
 }
 
-/** Edits the model in place; throws NoCrossAttentionError (saying what was searched) when none is found. */
-export function patchCrossAttention(model: ModelProto): PatchResult {
+/** The cross-attention layers of a UNet; throws NoCrossAttentionError saying what was searched when there are none. */
+export function findCrossAttention(model: ModelProto): CrossAttentionLayer[] {
   const search = new CrossAttentionSearch(model);
   const layers = search.find();
   const graph = model.graph!;
@@ -239,6 +239,13 @@ export function patchCrossAttention(model: ModelProto): PatchResult {
         : `no cross-attention found: the graph has no '${ENCODER_INPUT}' input (inputs: ${[...graph.input].map((i) => i.name).join(', ')}); is this a UNet?`,
     );
   }
+  return layers;
+}
+
+/** Edits the model in place; throws NoCrossAttentionError (saying what was searched) when none is found. */
+export function patchCrossAttention(model: ModelProto): PatchResult {
+  const layers = findCrossAttention(model);
+  const graph = model.graph!;
   const folds = new FoldSearch(new GraphIndex(graph));
   const inputs = new Map<string, BiasInput>();
   /** The input of this kind for the layer's resolution, counting the layer as one of its readers. */

@@ -9,7 +9,7 @@ import { ModelProtoSchema } from 'onnx-buf';
 import type { InferenceSession } from 'onnxruntime-node';
 import { gridSize } from './attention-bias.ts';
 import type { AttentionShape, CrossAttentionLayer } from './cross-attention-find.ts';
-import { NoCrossAttentionError, patchCrossAttention } from './cross-attention-patch.ts';
+import { findCrossAttention, NoCrossAttentionError } from './cross-attention-patch.ts';
 import { loadModel } from '../runtime/model-folder.ts';
 import { sessions, type Device } from '../runtime/sessions.ts';
 import { tokenizerFor } from '../runtime/text-encoding.ts';
@@ -50,14 +50,13 @@ const SHAPE_NAMES: Record<AttentionShape, string> = {
 };
 
 /**
- * The layers the surgery would bias, grouped by query resolution, shape and heads. Runs the surgery on
- * an in-memory copy (nothing is written), so a model without cross-attention gets the surgery's own
- * account of what was searched.
+ * The layers the surgery would bias, grouped by query resolution, shape and heads; a model without
+ * cross-attention gets the surgery's own account of what was searched.
  */
 async function describeCrossAttention(unetFile: string, vaeDownFactor: number): Promise<string[]> {
   let layers: CrossAttentionLayer[];
   try {
-    layers = patchCrossAttention(fromBinary(ModelProtoSchema, await readFile(unetFile))).layers;
+    layers = findCrossAttention(fromBinary(ModelProtoSchema, await readFile(unetFile)));
   } catch (error) {
     if (error instanceof NoCrossAttentionError) return [`  cross-attention: ${error.message}`];
     throw error;

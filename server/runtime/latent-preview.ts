@@ -3,7 +3,7 @@
 // of a few flat latents — so it suits any 4- or 16-channel VAE, not one hard-coded latent space.
 import { fileFingerprint } from '../file-identity.ts';
 import { PromiseMemo } from '../promise-memo.ts';
-import { encodeJpegPreview } from '../media/image-io.ts';
+import { encodePreview } from '../media/image-io.ts';
 import { decodeLatents } from './vae.ts';
 import { gaussianNoise } from './noise.ts';
 import type { VaeModel } from './values.ts';
@@ -76,7 +76,7 @@ export function latentToRgb(map: LatentPreviewMap, latent: Float32Array, pixels:
   return rgb;
 }
 
-/** Longer side of a live preview (latents are 1/8 of the image; the editor scales it into the node). */
+/** At most this long a side: a preview is at latent resolution (1/8 of the image in SD); the editor scales it into the node. */
 const PREVIEW_SIDE = 256;
 const PREVIEW_INTERVAL_MS = 250;
 
@@ -96,7 +96,7 @@ export function throttledPreview(
     due: () => performance.now() - last >= intervalMs,
     show: (latent) => {
       last = performance.now();
-      encodeJpegPreview(latentToRgb(map, latent, width * height), width, height, PREVIEW_SIDE)
+      encodePreview(latentToRgb(map, latent, width * height), width, height, PREVIEW_SIDE, 'jpeg')
         .then(send)
         .catch(() => undefined);
     },

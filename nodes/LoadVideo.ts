@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileFingerprint } from '../server/file-identity.ts';
 import { asInputError } from '../server/media/input-error.ts';
 import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from '../server/media/input-files.ts';
-import { decodeVideo, TooManyFramesError } from '../server/media/video-decode.ts';
+import { decodeVideo, EndsEarlyError, TooManyFramesError } from '../server/media/video-decode.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
 /** Refuse selections that would hold more than this in frames (a long 1080p clip can ask for tens of GB). */
@@ -56,7 +56,7 @@ export default defineNode({
       );
       return { outputs: [images, images.frames.length, images.fps] };
     } catch (error) {
-      if (error instanceof TooManyFramesError) throw new NodeInputError('frame_load_cap', error.message);
+      if (error instanceof TooManyFramesError || error instanceof EndsEarlyError) throw new NodeInputError('frame_load_cap', error.message);
       throw asInputError(error, 'video', 'Check that the file plays, or re-export it (e.g. as H.264 MP4) and upload it again', ctx.signal);
     }
   },

@@ -1,6 +1,7 @@
 import type { ImageBatch } from './types.ts';
 import { featherMask, invertMask, maskFromBytes, maskFromRgb, resizeMask, thresholdMask, type MaskChannel } from '../server/media/mask-ops.ts';
 import type { MaskBatch } from './types.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
 const CHANNELS = ['luminance', 'red', 'green', 'blue', 'alpha'] as const satisfies readonly MaskChannel[];
@@ -25,6 +26,7 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
+  frames: sameFramesAs('images'),
   execute: ({ images, channel, threshold, invert, feather, match_size }, ctx) => {
     if (!(CHANNELS as readonly string[]).includes(channel)) throw new NodeInputError('channel', `unknown channel "${channel}"; pick one of ${CHANNELS.join(', ')}`);
     const alphas = (images as ImageBatch).alphas;

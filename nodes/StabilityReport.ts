@@ -1,4 +1,5 @@
 import { measureStability, type StabilityMetrics } from '../server/media/stability.ts';
+import { requireFit } from '../server/engine/frame-counts.ts';
 import { defineNode, NodeInputError } from './define.ts';
 import type { ImageBatch, MaskBatch } from './types.ts';
 
@@ -30,6 +31,10 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'METRICS', name: 'metrics' }],
+  frames: (view) => {
+    requireFit(view, 'mask', 'the mask sequence', view.frames('source'));
+    return [];
+  },
   execute: ({ source, result, mask }, ctx) => {
     const [src, out] = [source as ImageBatch, result as ImageBatch];
     if (src.width !== out.width || src.height !== out.height) {

@@ -1,4 +1,5 @@
 import { decodeLatents } from '../server/runtime/vae.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
 const FRAMES_PER_RUN = 4;
@@ -17,6 +18,7 @@ export default defineNode({
   },
   outputs: [{ type: 'IMAGE', name: 'IMAGE' }],
   persist: true,
+  frames: sameFramesAs('samples'),
   execute: async ({ vae, samples }, ctx) => {
     if (samples.channels !== vae.latentChannels) {
       throw new NodeInputError('samples', `the latents have ${samples.channels} channels but ${vae.name}'s VAE decodes ${vae.latentChannels}; use the VAE of the model that made them`);

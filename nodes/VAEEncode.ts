@@ -1,4 +1,5 @@
 import { encodeImages } from '../server/runtime/vae.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
 const FRAMES_PER_RUN = 4;
@@ -17,6 +18,7 @@ export default defineNode({
   },
   outputs: [{ type: 'LATENT', name: 'LATENT' }],
   persist: true,
+  frames: sameFramesAs('image'),
   execute: async ({ vae, image }, ctx) => {
     const factor = vae.downFactor;
     if (image.width % factor !== 0 || image.height % factor !== 0) {

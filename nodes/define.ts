@@ -1,4 +1,5 @@
 // The node contract: every node type is a data declaration plus a pure `execute`.
+import type { FrameRule } from '../server/engine/frame-counts.ts';
 import { WIDGET_TYPES, type SocketValueMap } from './types.ts';
 
 interface InputCommon {
@@ -154,6 +155,8 @@ export interface NodeDefinition<
   fingerprint?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | Promise<string>;
   /** Checks beyond types and ranges; return an error message, or null when the inputs are fine. */
   validate?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | null;
+  /** How many frames the outputs hold, known before anything runs (server/engine/frame-counts.ts). */
+  frames?: FrameRule;
   execute(inputs: InputValues<R, O>, ctx: ExecuteContext): NodeResult | Promise<NodeResult>;
 }
 

@@ -103,6 +103,8 @@ const counted = new PromiseMemo<SourceFrames>();
 export interface VideoFrameCount {
   /** Frames decoding yields with the selection. */
   frames: number;
+  /** Whole frames in the file at the decode rate, before the selection. */
+  available: number;
   /** Frames the selection would yield from the whole file its header describes; more than `frames` when the file is cut short. */
   promised: number;
 }
@@ -122,5 +124,5 @@ export async function countVideoFrames(
   const key = `${path.resolve(file)}\0${size}\0${mtimeMs}\0${resampleTo}`;
   const { whole, missing } = await counted.get(key, () => sourceFrames(file, resampleTo, info.headerFrames, { signal: options.signal }));
   if (whole === null) return null;
-  return { frames: selectedCount(whole, selection), promised: selectedCount(whole + missing + (missing > 0 ? 1 : 0), selection) };
+  return { frames: selectedCount(whole, selection), available: whole, promised: selectedCount(whole + missing + (missing > 0 ? 1 : 0), selection) };
 }

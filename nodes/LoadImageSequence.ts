@@ -5,7 +5,7 @@ import { readImage } from '../server/media/image-io.ts';
 import { checkInputName, IMAGE_EXTENSIONS, inputPath, listImageFolders, listInputFiles } from '../server/media/input-files.ts';
 import { maskFromBytes } from '../server/media/mask-ops.ts';
 import type { MaskBatch } from './types.ts';
-import { selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
+import { ALL_FRAMES, selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
 import { defineNode, NodeInputError } from './define.ts';
 import { SELECTION_INPUTS, selectionOf } from './selection-inputs.ts';
@@ -30,8 +30,9 @@ export default defineNode({
   inputs: {
     required: {
       folder: { type: 'COMBO', options: ({ folders }) => listImageFolders(folders.input) },
-      ...SELECTION_INPUTS,
     },
+    // Optional, so workflows saved before they existed still load (they default to every image).
+    optional: { ...SELECTION_INPUTS },
   },
   outputs: [
     { type: 'IMAGE', name: 'IMAGE' },
@@ -53,7 +54,7 @@ export default defineNode({
   },
   execute: async (inputs, ctx) => {
     const { folder } = inputs;
-    const names = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input])!);
+    const names = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input]) ?? ALL_FRAMES);
     const dir = inputPath(ctx.folders.input, folder, 'folder', 'folder');
     const frames: Uint8Array[] = [];
     const alphas: Uint8Array[] = [];

@@ -70,7 +70,7 @@ describe('countVideoFrames', () => {
     const ctx = makeContext();
     writeFileSync(path.join(ctx.folders.input, 'empty.mp4'), '');
     await expect(countVideoFrames(path.join(ctx.folders.input, 'empty.mp4'), { ...KEEP_ALL })).rejects.toThrow(/empty\.mp4 is empty \(0 bytes\)/);
-    const error = await LoadVideo.execute({ video: 'empty.mp4', ...DEFAULTS }, ctx).then(() => undefined, (e: unknown) => e);
+    const error = await Promise.resolve().then(() => LoadVideo.execute({ video: 'empty.mp4', ...DEFAULTS }, ctx)).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(NodeInputError);
     expect((error as NodeInputError).message).toMatch(/empty\.mp4 is empty \(0 bytes\)/);
   });
@@ -95,7 +95,7 @@ describe('countVideoFrames', () => {
     const capped = await decodeVideo(cut, { ...KEEP_ALL, frameLoadCap: decoded });
     expect(capped.frames.length).toBe(decoded);
     expect(await countVideoFrames(cut, { ...KEEP_ALL, frameLoadCap: decoded })).toMatchObject({ frames: decoded, promised: decoded });
-    const node = await LoadVideo.execute({ video: 'cut.mp4', ...DEFAULTS }, ctx).then(() => undefined, (e: unknown) => e);
+    const node = await Promise.resolve().then(() => LoadVideo.execute({ video: 'cut.mp4', ...DEFAULTS }, ctx)).then(() => undefined, (e: unknown) => e);
     expect(node).toMatchObject({ inputName: 'frame_load_cap' });
   });
 });

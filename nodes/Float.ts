@@ -1,5 +1,5 @@
 import { passesValue } from '../server/engine/frame-counts.ts';
-import { defineNode } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
   type: 'Float',

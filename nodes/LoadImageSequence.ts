@@ -1,14 +1,15 @@
-import type { ImageBatch } from './types.ts';
 import path from 'node:path';
 import { folderFingerprint } from '../server/file-identity.ts';
 import { readImage } from '../server/media/image-io.ts';
-import { checkInputName, IMAGE_EXTENSIONS, inputPath, listImageFolders, listInputFiles } from '../server/media/input-files.ts';
-import { maskFromBytes } from '../server/media/mask-ops.ts';
-import type { MaskBatch } from './types.ts';
+import { checkInputName, IMAGE_EXTENSIONS, inputPath, listImageFolders, listInputFiles } from './support/input-files.ts';
+import { maskFromBytes } from '../server/masks/mask-ops.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 import { ALL_FRAMES, selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
-import { defineNode, NodeInputError } from './define.ts';
-import { SELECTION_INPUTS, selectionOf } from './selection-inputs.ts';
+import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
 
 /** The image names the selection keeps, in name order; an input error when it keeps none. */
 function selectedImages(input: string, folder: string, selection: FrameSelection): string[] {

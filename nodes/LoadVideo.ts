@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { fileFingerprint } from '../server/file-identity.ts';
-import { asInputError } from '../server/media/input-error.ts';
-import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from '../server/media/input-files.ts';
+import { asInputError } from './support/input-error.ts';
+import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from './support/input-files.ts';
+import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
 import { countVideoFrames } from '../server/media/count-frames.ts';
 import { decodeVideo, EndsEarlyError, TooManyFramesError } from '../server/media/video-decode.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
-import { defineNode, NodeInputError } from './define.ts';
-import { SELECTION_INPUTS, selectionOf } from './selection-inputs.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const UNREADABLE_FIX = 'Check that the file plays, or re-export it (e.g. as H.264 MP4) and upload it again';
 

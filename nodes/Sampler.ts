@@ -3,7 +3,8 @@ import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-pre
 import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
 import { requireCarriedFit, requireFit } from '../server/engine/frame-counts.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'Sampler',

@@ -2,8 +2,8 @@
 // IMAGE, MASK and LATENT outputs will hold (from its inputs' counts and its literal inputs; sources probe
 // their files), evaluated in dependency order. Counts that cannot fit are refused here, as node errors,
 // before anything is decoded. What cannot be known stays unknown and is never refused.
-import type { Folders } from '../../nodes/define.ts';
-import { NodeInputError } from '../../nodes/define.ts';
+import type { Folders } from '../config.ts';
+import { NodeInputError } from '../errors.ts';
 import type { ValidNode } from './validate.ts';
 
 /** How to make a batch have `frames` frames, for messages ("set frame_load_cap=8 on node 5 (LoadImageSequence)"); undefined when the maker cannot. */
@@ -57,7 +57,6 @@ export class FrameCountError extends NodeInputError {
     message: string,
   ) {
     super(inputName, message);
-    this.name = 'FrameCountError';
   }
 }
 

@@ -1,10 +1,11 @@
 // Decoding a video into uint8 RGB frames through a pipe, holding only the frames asked for.
 import path from 'node:path';
-import type { ImageBatch } from '../../nodes/types.ts';
 import { countVideoFrames } from './count-frames.ts';
 import { selectedCount, type FrameSelection as Selection } from './frame-selection.ts';
 import { probeVideo, type VideoInfo } from './probe.ts';
 import { startTool } from './tool-process.ts';
+import type { ImageBatch } from './image-batch.ts';
+import { LimelightError } from '../errors.ts';
 
 export interface FrameSelection extends Selection {
   /** Resample to this rate first (0 = the source rate). */
@@ -23,16 +24,15 @@ export interface DecodeOptions {
   maxBytes?: number;
 }
 
-export class TooManyFramesError extends Error {}
+export class TooManyFramesError extends LimelightError {}
 
 /** The file decoded only partly (cut short or damaged): `decoded` frames came out. */
-export class EndsEarlyError extends Error {
+export class EndsEarlyError extends LimelightError {
   constructor(
     message: string,
     readonly decoded: number,
   ) {
     super(message);
-    this.name = 'EndsEarlyError';
   }
 }
 

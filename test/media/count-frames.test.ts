@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
+import { NodeInputError } from '../../server/errors.ts';
 import LoadVideo from '../../nodes/LoadVideo.ts';
 import { countVideoFrames } from '../../server/media/count-frames.ts';
 import { runTool } from '../../server/media/tool-process.ts';

@@ -142,20 +142,15 @@ export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)
   const queries = sample ? sample.queries(input.divisor) : 1;
   const rank = sample?.rank ?? 1;
   const [rows, columns] = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[input.kind];
-  const repeat = input.layout === 'batch-heads' ? (input.heads ?? 1) : 1;
   const rowSize = rows * columns;
-  const data = new Float32Array(frames.length * repeat * rowSize);
+  const data = new Float32Array(frames.length * rowSize);
   frames.forEach((frame, b) => {
     if (!frame) return;
-    const at = b * repeat * rowSize;
     // Frames that share a mask share a FrameBias: copy its block instead of computing it again.
     const same = frames.indexOf(frame);
-    if (same < b) data.copyWithin(at, same * repeat * rowSize, (same + 1) * repeat * rowSize);
-    else {
-      frame.writeInto(input, tokens, data, at);
-      for (let h = 1; h < repeat; h++) data.copyWithin(at + h * rowSize, at, at + rowSize);
-    }
+    if (same < b) data.copyWithin(b * rowSize, same * rowSize, (same + 1) * rowSize);
+    else frame.writeInto(input, tokens, data, b * rowSize);
   });
-  const dims = input.layout === 'batch' ? [frames.length, 1, rows, columns] : [frames.length * repeat, rows, columns];
+  const dims = [frames.length, 1, rows, columns];
   return input.elemType === TensorProto_DataType.FLOAT16 ? { data: toHalfArray(data), dims, type: 'float16' } : { data, dims, type: 'float32' };
 }

@@ -6,6 +6,8 @@
 import { TensorProto_DataType } from 'onnx-buf';
 import { toHalfArray } from '../runtime/float16.ts';
 import { areaResample } from '../media/mask-ops.ts';
+import { maskOnLatentGrid } from '../runtime/latent-padding.ts';
+import type { LatentPadding } from '../runtime/values.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
 
 const FLOOR = 1e-4;
@@ -59,7 +61,8 @@ export function tokenGate(tokens: number, positions?: readonly number[]): Float3
 
 /**
  * Per-frame biases for every query resolution of a latent grid. Masks are area-averaged to the latent
- * grid, feathered once, then area-averaged down to each layer's grid.
+ * grid (onto the source's part of it when the images were padded), feathered once, then area-averaged
+ * down to each layer's grid.
  */
 export class FrameBias {
   /** Per divisor, each injection's log factor per query (the rows of L). */
@@ -72,9 +75,10 @@ export class FrameBias {
     readonly latentHeight: number,
     injections: readonly Injection[],
     divisors: readonly number[],
+    padding?: LatentPadding,
   ) {
     const latentMasks = injections.map((inj) =>
-      featherOnce(areaResample(inj.mask, inj.maskWidth, inj.maskHeight, latentWidth, latentHeight), latentWidth, latentHeight),
+      featherOnce(maskOnLatentGrid(inj.mask, inj.maskWidth, inj.maskHeight, latentWidth, latentHeight, padding), latentWidth, latentHeight),
     );
     for (const divisor of new Set(divisors)) {
       const w = gridSize(latentWidth, divisor);

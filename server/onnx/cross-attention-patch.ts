@@ -21,6 +21,7 @@ import { fromHalfBits, toHalfArray } from '../runtime/float16.ts';
 import { CrossAttentionSearch, ENCODER_INPUT, type CrossAttentionLayer } from './cross-attention-find.ts';
 import { GraphIndex } from './graph-index.ts';
 import { tensorNumbers } from './static-shapes.ts';
+import { LimelightError } from '../errors.ts';
 
 /** Bump when the surgery changes: patched files are cached under it. */
 export const SURGERY_VERSION = 3;
@@ -49,7 +50,7 @@ export interface PatchResult {
   biasInputs: BiasInput[];
 }
 
-export class NoCrossAttentionError extends Error {}
+export class NoCrossAttentionError extends LimelightError {}
 
 type BiasSpec = Omit<BiasInput, 'layers'>;
 

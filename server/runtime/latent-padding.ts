@@ -2,9 +2,9 @@
 // sides must be multiples of its own factor as well as the image's of the VAE's. Images are padded at
 // the right and bottom (edge pixels repeated) to downFactor × latentMultiple, masks are placed on the
 // padded grid the same way, and decoded frames are cropped back to the source's size.
-import type { ImageBatch } from '../../nodes/types.ts';
-import { areaResample } from '../media/mask-ops.ts';
-import type { LatentPadding } from './values.ts';
+import { areaResample } from '../masks/mask-ops.ts';
+import type { ImageBatch } from '../media/image-batch.ts';
+import type { LatentPadding } from './model-values.ts';
 
 /** The smallest multiple of `multiple` that holds `side`. */
 export function paddedSide(side: number, multiple: number): number {

@@ -5,9 +5,9 @@
 // cannot pass unnoticed. The text encoder and tokenizer are the demo model's.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONTEXT_DIM } from '../../server/onnx/demo-design.ts';
+import { CONTEXT_DIM } from '../../server/demo/demo-design.ts';
 import { GraphBuilder } from '../../server/onnx/graph-builder.ts';
-import { demoModel } from '../runtime/fixtures.ts';
+import { demoModel } from './runtime-fixtures.ts';
 
 const CHANNELS = 4;
 /** Latent channel c decodes to this RGB (the encoder's inverse on the first three channels). */

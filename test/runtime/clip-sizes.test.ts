@@ -9,10 +9,13 @@ import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
 import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
-import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
+import type { NodeDefinition } from '../../server/engine/node-contract.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
 import { sampleLatents } from '../../server/runtime/sampling.ts';
-import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/values.ts';
+import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
+import { runNode } from '../helpers/run-node.ts';
 import { sdLayoutModel } from '../helpers/sd-layout-model.ts';
 import { lavfiClip } from '../media/clips.ts';
 
@@ -20,7 +23,7 @@ const [WIDTH, HEIGHT] = [852, 480];
 const modelDir = sdLayoutModel();
 const folders = { ...makeFolders(), models: path.dirname(modelDir) };
 const context = () => makeContext({ folders });
-const run = async (node: typeof Sampler, inputs: Record<string, unknown>) => (await node.execute(inputs as never, context())).outputs;
+const run = (node: NodeDefinition, inputs: Record<string, unknown>) => runNode(node, inputs, context());
 
 const [model, clip, vae] = (await run(LoadModel, { model: path.basename(modelDir), device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
 await lavfiClip(folders.input, 'clip.mp4', `testsrc=size=${WIDTH}x${HEIGHT}:rate=24`, ['-frames:v', '2', '-pix_fmt', 'yuv420p']);

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { reserveOutputFile } from '../server/media/output-files.ts';
+import { reserveOutputFile, validateOutputPrefix } from '../server/media/output-files.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
 /** Text for any value: strings as they are, everything else as indented JSON (typed arrays summarised). */
@@ -27,6 +27,7 @@ export default defineNode({
   },
   outputs: [],
   output: true,
+  validate: ({ filename_prefix }, { folders }) => validateOutputPrefix(folders.output, filename_prefix),
   execute: async ({ value, filename_prefix }, ctx) => {
     const { text, ext } = formatValue(value);
     let reserved;

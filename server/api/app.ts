@@ -5,6 +5,8 @@ import type { Logger } from '../../nodes/define.ts';
 import type { ApiContext } from './context.ts';
 import { errorBody, HttpError } from './http-error.ts';
 import { isOriginAllowed, originProblem, type OriginPolicy } from './origin-guard.ts';
+import { MAX_JSON_BYTES } from './json-limits.ts';
+import type { Redactor } from './redact-paths.ts';
 import { clientRoutes } from './routes/client-routes.ts';
 import { fileRoutes } from './routes/file-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
@@ -35,7 +37,7 @@ function guard(policy: OriginPolicy) {
 }
 
 /** Body-parser and URI errors carry `type`/`status`; anything else is a fault of ours, reported as 500. */
-function errorHandler(log: Logger) {
+function errorHandler(log: Logger, redact: Redactor) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
       res.destroy();
@@ -47,12 +49,12 @@ function errorHandler(log: Logger) {
     } else if (err.type === 'entity.parse.failed') {
       res.status(400).json(errorBody('invalid_json', `the body is not valid JSON (${err.message}); send a JSON object`));
     } else if (err.type === 'entity.too.large') {
-      res.status(413).json(errorBody('body_too_large', 'the JSON body is larger than 64 MB'));
+      res.status(413).json(errorBody('body_too_large', `the JSON body is larger than ${MAX_JSON_BYTES / 1024 ** 2} MB`));
     } else if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-      res.status(err.status).json(errorBody('bad_request', err.message));
+      res.status(err.status).json(errorBody('bad_request', redact(err.message)));
     } else {
       log.warn(`${req.method} ${req.path} failed: ${err.stack ?? err.message}`);
-      res.status(500).json(errorBody('internal_error', `the server failed on this request (${err.message}); it keeps running`));
+      res.status(500).json(errorBody('internal_error', `the server failed on this request (${redact(err.message)}); it keeps running`));
     }
   };
 }
@@ -74,6 +76,6 @@ export function createApp(ctx: ApiContext, policy: OriginPolicy, log: Logger): e
   app.use((req, res) => {
     res.status(404).json(errorBody('not_found', `no route ${req.method} ${req.path}; the API is ComfyUI's (/prompt, /queue, /history, /view, /ws, …)`));
   });
-  app.use(errorHandler(log));
+  app.use(errorHandler(log, ctx.redact));
   return app;
 }

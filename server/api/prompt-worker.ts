@@ -5,6 +5,7 @@ import type { Engine, EngineEvent, RunResult } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
 import type { Preview } from './preview-frames.ts';
 import type { HistoryMessage, PromptStore, QueueItem } from './prompt-store.ts';
+import { redactDeep, type Redactor } from './redact-paths.ts';
 
 /** Events ComfyUI keeps in a history entry's `status.messages`. */
 const HISTORY_EVENTS = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
@@ -25,6 +26,8 @@ export class PromptWorker {
     private readonly store: PromptStore,
     private readonly hub: EventHub,
     private readonly log: Logger,
+    /** Error events go to clients and the history without server paths. */
+    private readonly redact: Redactor,
   ) {}
 
   get runningPromptId(): string | null {
@@ -101,8 +104,9 @@ export class PromptWorker {
         return;
       }
       started ||= event.type === 'execution_start';
-      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data as Record<string, unknown>]);
-      this.hub.sendPromptEvent(clientId, event.type, event.data);
+      const data = event.type === 'execution_error' ? redactDeep(event.data, this.redact) : event.data;
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, data as Record<string, unknown>]);
+      this.hub.sendPromptEvent(clientId, event.type, data);
     };
     const fail = (exceptionType: string, message: string, nodeId = '') => {
       const node = item.prompt[nodeId] as { class_type?: unknown } | undefined;

@@ -13,8 +13,10 @@ import { createApp } from './app.ts';
 import type { ApiContext, RuntimeHooks } from './context.ts';
 import { EventHub } from './event-hub.ts';
 import { isLoopbackHost, originProblem, type OriginPolicy } from './origin-guard.ts';
+import { MAX_JSON_BYTES } from './json-limits.ts';
 import { PromptStore } from './prompt-store.ts';
 import { PromptWorker } from './prompt-worker.ts';
+import { pathRedactor, redactDeep } from './redact-paths.ts';
 import { submitPrompt } from './submit-prompt.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,8 +83,9 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
   const failed = store.failInterrupted('The server stopped while this prompt was running, so its outputs may be incomplete. Queue it again.');
   if (failed.length > 0) log.warn(`${failed.length} prompt(s) were running when the server stopped; marked failed in the history: ${failed.join(', ')}`);
 
-  const hub = new EventHub({ watchAll: options.watchAll, serverFeatures: { supports_preview_metadata: true, max_upload_size: uploadLimitBytes } });
-  const worker = new PromptWorker(engine, store, hub, log);
+  const hub = new EventHub({ watchAll: options.watchAll, maxMessageBytes: MAX_JSON_BYTES, serverFeatures: { supports_preview_metadata: true, max_upload_size: uploadLimitBytes } });
+  const redact = pathRedactor(settings.folders);
+  const worker = new PromptWorker(engine, store, hub, log, redact);
   const ctx: ApiContext = {
     engine,
     registry,
@@ -94,16 +97,20 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     workflowsDir: options.workflowsDir ?? path.join(REPO_ROOT, 'workflows'),
     clientDist: options.clientDist ?? path.join(REPO_ROOT, 'client', 'dist'),
     runtime: options.runtime,
+    redact,
     submit: (body) =>
-      submitPrompt(body, {
-        engine,
-        store,
-        objectInfo: () => registry.objectInfo(engine.env),
-        queued: () => {
-          worker.broadcastStatus();
-          worker.kick();
-        },
-      }),
+      redactDeep(
+        submitPrompt(body, {
+          engine,
+          store,
+          objectInfo: () => registry.objectInfo(engine.env),
+          queued: () => {
+            worker.broadcastStatus();
+            worker.kick();
+          },
+        }),
+        redact,
+      ),
   };
 
   hub.onConnect((clientId) => hub.sendToClient(clientId, 'status', { ...worker.status(), sid: clientId }));

@@ -1,7 +1,7 @@
 // Validation of an API prompt before anything runs: shape (JSON Schema), then semantics, reported in
 // ComfyUI's `node_errors` shape with its error type strings.
 import type { ComboEnvironment, InputSpec, NodeDefinition } from '../../nodes/define.ts';
-import { isPrimitiveInput } from '../../nodes/define.ts';
+import { isPrimitiveInput, NodeInputError } from '../../nodes/define.ts';
 import { comboOptions, type NodeRegistry } from '../../nodes/registry.ts';
 import { isTypeCompatible } from '../../nodes/types.ts';
 import { asLink, promptShapeErrors, type Link, type Prompt, type PromptNode } from './prompt.ts';
@@ -213,7 +213,8 @@ function validateNode(
       const message = definition.validate(literals, env);
       if (message) fail(detail('custom_validation_failed', message));
     } catch (error) {
-      fail(detail('custom_validation_failed', (error as Error).message));
+      if (error instanceof NodeInputError) fail(detail('custom_validation_failed', `${error.inputName}: ${error.message}`, { input_name: error.inputName }));
+      else fail(detail('custom_validation_failed', (error as Error).message));
     }
   }
   return { id, type: definition.type, title: node._meta?.title ?? definition.displayName, definition, literals, links };

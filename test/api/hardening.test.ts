@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventClient, rawRequest, startTestServer, textPrompt, type TestServer } from './helpers.ts';
+import { EventClient, fetchJson, rawRequest, startTestServer, textPrompt, type TestServer } from './helpers.ts';
 
 let server: TestServer;
 let client: EventClient;
@@ -40,7 +40,7 @@ function deepPromptJson(inputJson: string): string {
   return JSON.stringify({ prompt: textPrompt('deep') }).replace('"text":"deep"', `"text":${inputJson}`);
 }
 
-const postText = (route: string, body: string) => fetch(server.url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const postText = (route: string, body: string) => fetchJson(server.url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 describe('outputs stay inside the output folder', () => {
   it('refuses at validation a filename_prefix through a symlink leading out, naming the node and input', async () => {

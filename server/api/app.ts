@@ -1,7 +1,6 @@
 // The express application: access guard (host, origin, token), ComfyUI's routes (also under /api), the client, and one
 // error handler that turns every failure into a JSON answer instead of a crash.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '../../nodes/define.ts';
 import type { ApiContext } from './context.ts';
 import { errorBody, HttpError } from './http-error.ts';
 import { tokenCookie } from './access-token.ts';
@@ -13,6 +12,7 @@ import { fileRoutes } from './routes/file-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { infoRoutes } from './routes/info-routes.ts';
 import { queueRoutes } from './routes/queue-routes.ts';
+import type { Logger } from '../config.ts';
 
 const TOKEN_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Limelight: access token needed</title></head>

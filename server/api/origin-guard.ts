@@ -7,6 +7,7 @@
 //   - With an access token, every request must carry it (see access-token.ts).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import net from 'node:net';
+import { UsageError } from '../errors.ts';
 import { requestToken, tokenMatches } from './access-token.ts';
 
 export interface OriginPolicy {
@@ -21,7 +22,7 @@ export interface OriginPolicy {
 }
 
 /** A listening address other machines can reach, with nothing to tell a DNS-rebinding page from a user. */
-export class UnsafeBindError extends Error {}
+export class UnsafeBindError extends UsageError {}
 
 /** The policy of a server listening on `host`; refuses a reachable server that nothing protects. */
 export function accessPolicy(host: string, options: { allowOrigins?: string[]; allowHosts?: string[]; token?: string }): OriginPolicy {

@@ -3,7 +3,7 @@
 // part (`…/ffmpeg`), so a client learns nothing about the machine's layout.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { Folders } from '../../nodes/define.ts';
+import type { Folders } from '../config.ts';
 
 export type Redactor = (text: string) => string;
 

@@ -1,9 +1,9 @@
 // Resolving user-given (folder type, subfolder, filename) triples to paths that stay inside the
 // server's folders: no `..`, no absolute paths, no NUL bytes, no symlink leading out.
 import path from 'node:path';
-import type { Folders } from '../../nodes/define.ts';
 import { isInside, staysInside } from '../media/inside-folder.ts';
 import { HttpError } from './http-error.ts';
+import type { Folders } from '../config.ts';
 
 export const FILE_FOLDER_TYPES = ['input', 'output', 'temp'] as const;
 export type FileFolderType = (typeof FILE_FOLDER_TYPES)[number];

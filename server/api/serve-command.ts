@@ -1,11 +1,12 @@
 // `limelight serve`: starts the server and runs until Ctrl+C (or SIGTERM), then stops cleanly.
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Settings } from '../config.ts';
 import { sessions } from '../runtime/sessions.ts';
 import type { RuntimeHooks } from './context.ts';
 import { generateToken, tokenProblem } from './access-token.ts';
-import { accessPolicy, UnsafeBindError } from './origin-guard.ts';
+import { accessPolicy } from './origin-guard.ts';
 import { DEFAULT_HOST, DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
+import { UsageError } from '../errors.ts';
 
 export interface ServeFlags {
   host?: string;
@@ -18,28 +19,19 @@ export interface ServeFlags {
   watchAll?: boolean;
 }
 
-/** A flag that is not usable: the command line is wrong (exit code for usage). */
-export class ServeFlagError extends Error {}
-
-/** The command line is wrong: a bad flag, or a reachable address with no protection. */
-export function isUsageError(error: unknown): boolean {
-  return error instanceof ServeFlagError || error instanceof UnsafeBindError;
-}
-
-
 const MB = 1024 * 1024;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined) return 8188;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeFlagError(`--port must be a whole number from 0 to 65535, got "${text}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got "${text}"`);
   return port;
 }
 
 function parseUploadLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_UPLOAD_LIMIT_BYTES;
   const mb = Number(text);
-  if (!Number.isFinite(mb) || mb <= 0) throw new ServeFlagError(`--upload-limit-mb must be a number of megabytes > 0, got "${text}"`);
+  if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--upload-limit-mb must be a number of megabytes > 0, got "${text}"`);
   return Math.floor(mb * MB);
 }
 
@@ -50,9 +42,9 @@ function parseOrigins(values: string[] | undefined): string[] {
     try {
       parsed = new URL(origin);
     } catch {
-      throw new ServeFlagError(`--allow-origin takes an origin like http://localhost:5173 (or *), got "${origin}"`);
+      throw new UsageError(`--allow-origin takes an origin like http://localhost:5173 (or *), got "${origin}"`);
     }
-    if (parsed.origin !== origin.replace(/\/$/, '')) throw new ServeFlagError(`--allow-origin takes an origin without a path: ${parsed.origin}`);
+    if (parsed.origin !== origin.replace(/\/$/, '')) throw new UsageError(`--allow-origin takes an origin without a path: ${parsed.origin}`);
     return parsed.origin;
   });
 }
@@ -60,7 +52,7 @@ function parseOrigins(values: string[] | undefined): string[] {
 function parseHosts(values: string[] | undefined): string[] {
   return (values ?? []).map((name) => {
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) {
-      throw new ServeFlagError(`--allow-host takes a host name like studio.local (no scheme, port or path), got "${name}"`);
+      throw new UsageError(`--allow-host takes a host name like studio.local (no scheme, port or path), got "${name}"`);
     }
     return name.toLowerCase();
   });
@@ -70,7 +62,7 @@ function parseToken(value: string | undefined): { token?: string; generated: boo
   if (value === undefined || value === '') return { generated: false };
   if (value === 'auto') return { token: generateToken(), generated: true };
   const problem = tokenProblem(value);
-  if (problem) throw new ServeFlagError(`--token / LIMELIGHT_TOKEN: ${problem}`);
+  if (problem) throw new UsageError(`--token / LIMELIGHT_TOKEN: ${problem}`);
   return { token: value, generated: false };
 }
 
@@ -98,7 +90,7 @@ export interface ServeOptions {
   watchAll?: boolean;
 }
 
-/** Throws ServeFlagError or UnsafeBindError (both usage errors) for a command line that cannot serve. */
+/** Throws a UsageError (UnsafeBindError among them) for a command line that cannot serve. */
 export function parseServeFlags(flags: ServeFlags): ServeOptions {
   const { token, generated } = parseToken(flags.token);
   const options = {

@@ -2,7 +2,7 @@
 // never outside the folder (a prefix through a symlink leading out is refused).
 import { mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { NodeInputError } from '../../nodes/define.ts';
+import { NodeInputError } from '../errors.ts';
 import { staysInside } from './inside-folder.ts';
 
 export interface OutputFileRef {

@@ -9,7 +9,7 @@ import { tokenCookieName } from '../../server/api/access-token.ts';
 import { UnsafeBindError } from '../../server/api/origin-guard.ts';
 import { startServer } from '../../server/api/server.ts';
 import { limelight } from '../helpers/cli.ts';
-import { EventClient, rawRequest, startTestServer, testRegistry, testSettings, type TestServer } from './helpers.ts';
+import { EventClient, rawRequest, startTestServer, testRegistry, testSettings, type TestServer } from '../helpers/api-server.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 

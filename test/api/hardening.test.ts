@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventClient, fetchJson, rawRequest, startTestServer, textPrompt, type TestServer } from './helpers.ts';
+import { EventClient, fetchJson, rawRequest, startTestServer, textPrompt, type TestServer } from '../helpers/api-server.ts';
 
 let server: TestServer;
 let client: EventClient;

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../api/helpers.ts';
+import { startTestServer, type TestServer } from '../helpers/api-server.ts';
 import { openBrowser, type BrowserSession } from './harness.ts';
 
 const TOKEN = 'browser-token-0123456789abcdef';
@@ -39,7 +39,7 @@ it('keeps the token in an HttpOnly cookie the browser sends with fetches and the
   const { page } = browser;
   await page.goto(`${server.url}/?token=${TOKEN}`);
   expect(page.url()).toBe(`${server.url}/`);
-  await page.waitForFunction(() => document.title.startsWith('fetch 200, ws status'), undefined, { timeout: 15_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title.startsWith('fetch 200, ws status'), undefined, { timeout: 15_000 });
   expect(await page.title()).toBe('fetch 200, ws status | cookie ""');
 
   const cookies = await browser.context.cookies(server.url);

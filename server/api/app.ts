@@ -1,5 +1,5 @@
-// The express application: access guard (host, origin, token), ComfyUI's routes (also under /api), the client, and one
-// error handler that turns every failure into a JSON answer instead of a crash.
+// The express application: the access guard (host, origin, token), ComfyUI's routes (also under /api),
+// the client, and one error handler that turns every failure into a JSON answer instead of a crash.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ApiContext } from './context.ts';
 import { errorBody, HttpError } from './http-error.ts';

@@ -66,9 +66,11 @@ function parseToken(value: string | undefined): { token?: string; generated: boo
   return { token: value, generated: false };
 }
 
-/** The address to open the editor at: a wildcard bind is reached as localhost on this machine. */
-function editorUrl(url: string, host: string): string {
-  return host === '0.0.0.0' || host === '::' ? url.replace(host.includes(':') ? `[${host}]` : host, 'localhost') : url;
+/** Where to open the editor with the token: a wildcard bind is reached as localhost on this machine. */
+function editorAddress(url: string, host: string, token: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return `${url}/?token=${token}`;
+  const local = url.replace(host.includes(':') ? `[${host}]` : host, 'localhost');
+  return `${local}/?token=${token} (from other machines, put this machine's name or address in place of localhost)`;
 }
 
 /** The onnxruntime session cache, as the server sees it. */
@@ -117,9 +119,8 @@ export async function serve(options: ServeOptions, settings: Settings, registry:
     log: { info: (m) => out(m), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
   out(`Limelight is serving ${server.url} (input ${settings.folders.input}, output ${settings.folders.output}); Ctrl+C stops it.`);
-  if (options.generatedToken) {
-    const reach = server.host === '0.0.0.0' || server.host === '::' ? " (from other machines, put this machine's name or address in place of localhost)" : '';
-    out(`Open the editor at ${editorUrl(server.url, server.host)}/?token=${token}${reach}; API clients send "Authorization: Bearer ${token}". The token is shown only this once.`);
+  if (token && options.generatedToken) {
+    out(`Open the editor at ${editorAddress(server.url, server.host, token)}; API clients send "Authorization: Bearer ${token}". The token is shown only this once.`);
   } else if (token) {
     out('Requests must carry the access token (the editor: open it once with /?token=TOKEN).');
   }

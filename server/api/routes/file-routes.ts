@@ -12,7 +12,7 @@ import { asyncRoute } from './handler.ts';
  * or a document on this origin (HTML, XML, PDF, SVG…) is ever shown inline. An allow-list: a type
  * nobody thought of is a download.
  */
-export function servedInline(contentType: string): boolean {
+function servedInline(contentType: string): boolean {
   if (contentType === 'image/svg+xml') return false;
   return /^(image|video|audio)\//.test(contentType) || contentType === 'text/plain' || contentType === 'application/json';
 }

@@ -40,6 +40,10 @@ Commands:
       --host ADDR                   address to listen on (default 127.0.0.1; 0.0.0.0 serves the network)
       --port N                      port (default 8188; 0 picks a free one)
       --allow-origin ORIGIN         let pages on ORIGIN (e.g. http://localhost:5173, or *) call the server; repeatable
+      --allow-host NAME             a host name the server is reached by (e.g. studio.local); repeatable
+      --token VALUE|auto            every request must carry this access token (or LIMELIGHT_TOKEN); auto
+                                    generates one and prints the editor address with it
+                                    (a --host other than loopback needs --allow-host and/or --token)
       --upload-limit-mb N           largest upload accepted (default 2048)
       --watch-all                   every connected editor sees every prompt's progress, not only its own
 
@@ -234,6 +238,8 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         host: { type: 'string' },
         port: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'allow-host': { type: 'string', multiple: true },
+        token: { type: 'string' },
         'upload-limit-mb': { type: 'string' },
         'watch-all': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -259,7 +265,6 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       memoryCacheMb: values['memory-cache-mb'] === undefined ? undefined : Number(values['memory-cache-mb']),
       diskCacheMb: values['disk-cache-mb'] === undefined ? undefined : Number(values['disk-cache-mb']),
     });
-    if (command === 'serve') await prepareFirstRun(settings, (text) => io.out(text), { client: true });
     switch (command) {
       case 'run':
         return await commandRun(rest, values, settings, io);
@@ -281,10 +286,20 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         }
       }
       case 'serve': {
-        const { serve } = await import('./api/serve-command.ts');
-        const flags = { host: values.host, port: values.port, allowOrigin: values['allow-origin'], uploadLimitMb: values['upload-limit-mb'], watchAll: values['watch-all'] };
+        const { parseServeFlags, serve } = await import('./api/serve-command.ts');
         try {
-          await serve(flags, settings, registry, io.out);
+          // Checked before the editor is built and the samples made: a wrong command line fails at once.
+          const options = parseServeFlags({
+            host: values.host,
+            port: values.port,
+            allowOrigin: values['allow-origin'],
+            allowHost: values['allow-host'],
+            token: values.token ?? process.env.LIMELIGHT_TOKEN,
+            uploadLimitMb: values['upload-limit-mb'],
+            watchAll: values['watch-all'],
+          });
+          await prepareFirstRun(settings, (text) => io.out(text), { client: true });
+          await serve(options, settings, registry, io.out);
           return EXIT.OK;
         } catch (error) {
           io.out((error as Error).message);

@@ -26,8 +26,8 @@ export default defineNode({
       video: { type: 'COMBO', options: ({ folders }) => listInputFiles(folders.input, VIDEO_EXTENSIONS), upload: 'video' },
       ...SELECTION_INPUTS,
       force_rate: { type: 'FLOAT', default: 0, min: 0, max: 240, step: 1, tooltip: 'resample to this frame rate first (0 = the source rate)' },
-      width: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8' },
-      height: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8' },
+      width: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8 (the node says so when it rounds); any size works downstream' },
+      height: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8 (the node says so when it rounds); any size works downstream' },
     },
   },
   outputs: [
@@ -60,6 +60,8 @@ export default defineNode({
   },
   execute: async (inputs, ctx) => {
     const file = inputPath(ctx.folders.input, inputs.video, 'video', 'file');
+    // Shown on the node, not only in the log: how the size was rounded, decoding problems.
+    const notes: string[] = [];
     try {
       const images = await decodeVideo(
         file,
@@ -73,10 +75,13 @@ export default defineNode({
           signal: ctx.signal,
           maxBytes: MAX_FRAME_BYTES,
           onFrame: (frame, frames) => ctx.progress(frame, frames, { frame, frames, label: 'decoding' }),
-          warn: (message) => ctx.log.warn(message),
+          warn: (message) => {
+            notes.push(message);
+            ctx.log.warn(message);
+          },
         },
       );
-      return { outputs: [images, images.frames.length, images.fps] };
+      return { outputs: [images, images.frames.length, images.fps], ...(notes.length > 0 && { ui: { text: notes } }) };
     } catch (error) {
       if (error instanceof TooManyFramesError || error instanceof EndsEarlyError) throw new NodeInputError('frame_load_cap', error.message);
       throw asInputError(error, 'video', UNREADABLE_FIX, ctx.signal);

@@ -4,6 +4,7 @@ import type { Engine, EngineEvent, RunResult } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
 import type { Preview } from './preview-frames.ts';
 import type { HistoryMessage, PromptStore, QueueItem } from './prompt-store.ts';
+import { redactDeep, type Redactor } from './redact-paths.ts';
 import type { Logger } from '../config.ts';
 import { executionError } from '../engine/execution-error.ts';
 import { InternalError, ValidationError } from '../errors.ts';
@@ -27,6 +28,8 @@ export class PromptWorker {
     private readonly store: PromptStore,
     private readonly hub: EventHub,
     private readonly log: Logger,
+    /** Error events go to clients and the history without server paths. */
+    private readonly redact: Redactor,
   ) {}
 
   get runningPromptId(): string | null {
@@ -103,8 +106,9 @@ export class PromptWorker {
         return;
       }
       started ||= event.type === 'execution_start';
-      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data as Record<string, unknown>]);
-      this.hub.sendPromptEvent(clientId, event.type, event.data);
+      const data = event.type === 'execution_error' ? redactDeep(event.data, this.redact) : event.data;
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, data as Record<string, unknown>]);
+      this.hub.sendPromptEvent(clientId, event.type, data);
     };
     const fail = (error: Error, nodeId?: string) => {
       if (!started) emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });

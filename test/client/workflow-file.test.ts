@@ -70,7 +70,7 @@ describe('ComfyUI workflow files', () => {
   });
 
   it.each(files)('%s opened and saved without edits is equal except for the view', (file) => {
-    expect(roundTrip(fixture(file))).toEqual(withoutView(fixture(file)));
+    expect(withoutView(roundTrip(fixture(file)))).toEqual(withoutView(fixture(file)));
   });
 
   it('writes edits of nodes with positional values back into their lists', () => {
@@ -126,7 +126,7 @@ describe('VideoHelperSuite nodes', () => {
     file.last_link_id = 6;
     const opened = openWorkflowFile(structuredClone(file), catalog);
     expect(opened.links.find((l) => Array.isArray(l) && l[0] === 6)).toEqual([6, 1, 3, 4, 1, 'AUDIO']);
-    expect(roundTrip(file)).toEqual(withoutView(file));
+    expect(withoutView(roundTrip(file))).toEqual(withoutView(file));
   });
 
   it('saves edits back as the VHS node, keeping the values Limelight has no counterpart for', () => {

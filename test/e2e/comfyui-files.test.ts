@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowToPrompt } from '../../server/engine/workflow.ts';
-import { ARTIFACTS_DIR, buildClient, openBrowser, REPO_ROOT, startServer, type BrowserSession, type RunningServer } from './harness.ts';
+import { ARTIFACTS_DIR, startEditorSession, type BrowserSession, type EditorSession, type RunningServer, REPO_ROOT } from './harness.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -19,23 +19,20 @@ let server: RunningServer | null = null;
 let browser: BrowserSession | null = null;
 let skipReason = '';
 
+let session: EditorSession | null = null;
+
 beforeAll(async () => {
-  await buildClient();
-  const started = await startServer();
+  const started = await startEditorSession();
   if ('unavailable' in started) {
     skipReason = started.unavailable;
     return;
   }
-  server = started;
-  browser = await openBrowser();
-  browser.page.setDefaultTimeout(15_000);
-  await browser.page.goto(server.url);
-  await browser.page.waitForSelector('body[data-ready="true"]');
+  session = started;
+  ({ server, browser } = started);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await session?.close();
 });
 
 function page(): Page {

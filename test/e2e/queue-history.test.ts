@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS_DIR, buildClient, openBrowser, startServer, type BrowserSession, type RunningServer } from './harness.ts';
+import { ARTIFACTS_DIR, startEditorSession, type BrowserSession, type EditorSession, type RunningServer } from './harness.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -16,23 +16,21 @@ let browser: BrowserSession | null = null;
 let skipReason = '';
 let objectInfo: Json = {};
 
+let session: EditorSession | null = null;
+
 beforeAll(async () => {
-  await buildClient();
-  const started = await startServer();
+  const started = await startEditorSession();
   if ('unavailable' in started) {
     skipReason = started.unavailable;
     return;
   }
-  server = started;
+  session = started;
+  ({ server, browser } = started);
   objectInfo = await (await fetch(`${server.url}/object_info`)).json();
-  browser = await openBrowser();
-  browser.page.setDefaultTimeout(20_000);
-  await reload();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await session?.close();
 });
 
 function page(): Page {
@@ -40,8 +38,7 @@ function page(): Page {
 }
 
 async function reload(): Promise<void> {
-  if (page().url().startsWith(server!.url)) await page().reload();
-  else await page().goto(server!.url);
+  await page().reload();
   await page().waitForSelector('body[data-ready="true"]');
 }
 

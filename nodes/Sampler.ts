@@ -2,7 +2,8 @@ import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'Sampler',

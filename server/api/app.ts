@@ -1,7 +1,6 @@
 // The express application: origin guard, ComfyUI's routes (also under /api), the client, and one
 // error handler that turns every failure into a JSON answer instead of a crash.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '../../nodes/define.ts';
 import type { ApiContext } from './context.ts';
 import { errorBody, HttpError } from './http-error.ts';
 import { isOriginAllowed, originProblem, type OriginPolicy } from './origin-guard.ts';
@@ -10,6 +9,7 @@ import { fileRoutes } from './routes/file-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { infoRoutes } from './routes/info-routes.ts';
 import { queueRoutes } from './routes/queue-routes.ts';
+import type { Logger } from '../config.ts';
 
 function guard(policy: OriginPolicy) {
   return (req: Request, res: Response, next: NextFunction) => {

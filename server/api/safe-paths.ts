@@ -2,8 +2,8 @@
 // server's folders: no `..`, no absolute paths, no NUL bytes, no symlink leading out.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { Folders } from '../../nodes/define.ts';
 import { HttpError } from './http-error.ts';
+import type { Folders } from '../config.ts';
 
 export const FILE_FOLDER_TYPES = ['input', 'output', 'temp'] as const;
 export type FileFolderType = (typeof FILE_FOLDER_TYPES)[number];

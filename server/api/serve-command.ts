@@ -1,9 +1,10 @@
 // `limelight serve`: starts the server and runs until Ctrl+C (or SIGTERM), then stops cleanly.
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Settings } from '../config.ts';
 import { sessions } from '../runtime/sessions.ts';
 import type { RuntimeHooks } from './context.ts';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
+import { UsageError } from '../errors.ts';
 
 export interface ServeFlags {
   host?: string;
@@ -14,21 +15,20 @@ export interface ServeFlags {
 }
 
 /** A flag that is not usable: the command line is wrong (exit code for usage). */
-export class ServeFlagError extends Error {}
 
 const MB = 1024 * 1024;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined) return 8188;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeFlagError(`--port must be a whole number from 0 to 65535, got "${text}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got "${text}"`);
   return port;
 }
 
 function parseUploadLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_UPLOAD_LIMIT_BYTES;
   const mb = Number(text);
-  if (!Number.isFinite(mb) || mb <= 0) throw new ServeFlagError(`--upload-limit-mb must be a number of megabytes > 0, got "${text}"`);
+  if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--upload-limit-mb must be a number of megabytes > 0, got "${text}"`);
   return Math.floor(mb * MB);
 }
 
@@ -39,9 +39,9 @@ function parseOrigins(values: string[] | undefined): string[] {
     try {
       parsed = new URL(origin);
     } catch {
-      throw new ServeFlagError(`--allow-origin takes an origin like http://localhost:5173 (or *), got "${origin}"`);
+      throw new UsageError(`--allow-origin takes an origin like http://localhost:5173 (or *), got "${origin}"`);
     }
-    if (parsed.origin !== origin.replace(/\/$/, '')) throw new ServeFlagError(`--allow-origin takes an origin without a path: ${parsed.origin}`);
+    if (parsed.origin !== origin.replace(/\/$/, '')) throw new UsageError(`--allow-origin takes an origin without a path: ${parsed.origin}`);
     return parsed.origin;
   });
 }

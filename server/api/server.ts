@@ -1,14 +1,13 @@
 // Starts the Limelight server: ComfyUI's HTTP API and WebSocket on one port, backed by the engine,
 // a persistent queue and history, and a worker running one prompt at a time.
-import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
-import type { Settings } from '../config.ts';
-import { Engine } from '../engine/engine.ts';
+import type { NodeRegistry } from '../engine/node-registry.ts';
+import type { Logger, Settings } from '../config.ts';
+import type { Engine } from '../engine/engine.ts';
+import { createEngine } from '../create-engine.ts';
 import { createApp } from './app.ts';
 import type { ApiContext, RuntimeHooks } from './context.ts';
 import { EventHub } from './event-hub.ts';
@@ -68,15 +67,7 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
   const log = options.log ?? quietLog;
   const host = options.host ?? '127.0.0.1';
   const uploadLimitBytes = options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
-  for (const dir of Object.values(settings.folders)) mkdirSync(dir, { recursive: true });
-
-  const engine = new Engine({
-    registry,
-    folders: settings.folders,
-    memoryBudgetBytes: settings.memoryCacheBytes,
-    disk: { dir: path.join(settings.cacheDir, 'nodes'), capBytes: settings.diskCacheBytes },
-    log,
-  });
+  const engine = createEngine(settings, registry, log);
   const store = new PromptStore(options.databaseFile ?? path.join(settings.cacheDir, 'server.sqlite'));
   const failed = store.failInterrupted('The server stopped while this prompt was running, so its outputs may be incomplete. Queue it again.');
   if (failed.length > 0) log.warn(`${failed.length} prompt(s) were running when the server stopped; marked failed in the history: ${failed.join(', ')}`);

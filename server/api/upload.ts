@@ -11,9 +11,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import type { Folders } from '../../nodes/define.ts';
 import { HttpError } from './http-error.ts';
 import { checkFilename, checkSubfolder, folderType, resolveFile, type FileFolderType } from './safe-paths.ts';
+import type { Folders } from '../config.ts';
 
 export interface UploadResult {
   name: string;

@@ -2,11 +2,12 @@
 // feeds the bias inputs for each UNet call. The surgery is done once per UNet file (cached on disk);
 // masks and weights only change what the provider computes, so the session is reused.
 import * as ort from 'onnxruntime-node';
-import type { MaskBatch } from '../../nodes/types.ts';
-import type { Conditioning, DiffusionModel, UNetBatch, UNetInputProvider } from '../runtime/values.ts';
+import type { Conditioning, DiffusionModel, UNetBatch, UNetInputProvider } from '../runtime/model-values.ts';
 import { biasTensor, FrameBias, tokenGate, type Injection } from './attention-bias.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
 import { ensurePatchedModel } from './patched-model.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import { LimelightError } from '../errors.ts';
 
 export interface AttentionInjection {
   masks: MaskBatch;
@@ -23,7 +24,7 @@ interface AttentionState {
 /** Which provider of a MODEL is ours, with what it was built from (so chained nodes compose). */
 const attentionProviders = new WeakMap<UNetInputProvider, AttentionState>();
 
-export class InjectionError extends Error {}
+export class InjectionError extends LimelightError {}
 
 export function parseWords(words: string): string[] {
   return words

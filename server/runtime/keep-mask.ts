@@ -1,8 +1,8 @@
 // The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
-import type { MaskBatch } from '../../nodes/types.ts';
-import { areaResample } from '../media/mask-ops.ts';
+import { areaResample } from '../masks/mask-ops.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
 
 /** Why a keep-mask does not fit a clip of `frameCount` frames, or null when it does. */
 export function keepMaskProblem(mask: MaskBatch, frameCount: number): string | null {

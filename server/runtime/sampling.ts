@@ -5,13 +5,13 @@
 // output, the next input written to both CFG halves in one pass, one input buffer for every batch):
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { MaskBatch } from '../../nodes/types.ts';
 import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { sessions } from './sessions.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
-import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './model-values.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
 
 export interface SampleOptions {
   seed: number;

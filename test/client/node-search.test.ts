@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMFY_ALIASES } from '../../server/engine/comfyui-nodes.ts';
+import { COMFY_ALIASES } from '../../common/comfyui-nodes.ts';
 import { searchNodeTypes, type SearchEntry } from '../../client/src/model/node-search.ts';
 
 const entries: SearchEntry[] = [

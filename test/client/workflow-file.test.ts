@@ -7,10 +7,10 @@ import path from 'node:path';
 import { LGraph, LiteGraph } from '@comfyorg/litegraph';
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
-import { COMFY_NODE_MAPPINGS } from '../../server/engine/comfyui-nodes.ts';
-import { workflowToPrompt, type Workflow, type WorkflowNode } from '../../server/engine/workflow.ts';
-import { describeNodeClasses } from '../../client/src/model/node-defs.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
+import { COMFY_NODE_MAPPINGS } from '../../common/comfyui-nodes.ts';
+import { workflowToPrompt, type Workflow, type WorkflowNode } from '../../common/workflow.ts';
+import { describeNodeClasses } from '../../common/node-defs.ts';
 import { nodeCatalog, openWorkflowFile, saveWorkflowFile } from '../../client/src/model/workflow-file.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'comfyui');
@@ -18,7 +18,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'limelight-wf-file-'));
 const objectInfo = new NodeRegistry(ALL_NODES).objectInfo({ folders: { input: dir, output: dir, temp: dir, models: dir } });
 const descriptions = describeNodeClasses(objectInfo);
 // The editor's node classes type-check against the DOM, which this Node program leaves out: loaded untyped.
-const editorModule = (name: string) => import(`../../client/graph/${name}.ts`);
+const editorModule = (name: string) => import(`../../client/src/graph/${name}.ts`);
 const { registerNodeClasses } = await editorModule('node-classes');
 const { registerPlaceholders } = await editorModule('placeholder-node');
 const { registerVirtualNodes } = await editorModule('virtual-nodes');

@@ -4,40 +4,15 @@
 // API prompt opened in the editor shows every link.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowToPrompt } from '../../server/engine/workflow.ts';
-import { ARTIFACTS_DIR, startEditorSession, type BrowserSession, type EditorSession, type RunningServer, REPO_ROOT } from './harness.ts';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Json = any;
+import { describe, expect, it } from 'vitest';
+import { workflowToPrompt } from '../../common/workflow.ts';
+import { objectInfo, openEditor, page, server, setupEditor, skipReason, type Json } from './editor-session.ts';
+import { ARTIFACTS_DIR, REPO_ROOT } from './harness.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'comfyui');
 const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
 
-let server: RunningServer | null = null;
-let browser: BrowserSession | null = null;
-let skipReason = '';
-
-let session: EditorSession | null = null;
-
-beforeAll(async () => {
-  const started = await startEditorSession();
-  if ('unavailable' in started) {
-    skipReason = started.unavailable;
-    return;
-  }
-  session = started;
-  ({ server, browser } = started);
-});
-
-afterAll(async () => {
-  await session?.close();
-});
-
-function page(): Page {
-  return browser!.page;
-}
+setupEditor();
 
 function fixture(name: string): Json {
   return JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
@@ -65,6 +40,7 @@ async function saveThroughMenu(): Promise<Json> {
 describe('ComfyUI files in the editor', () => {
   it.for(fixtures)('opens %s and saves it back equal except for the view', async (file, context) => {
     if (!server) return context.skip(skipReason);
+    if (!page().url().startsWith(server.url)) await openEditor();
     const original = fixture(file);
     await openThroughMenu(file, JSON.stringify(original));
     expect(withoutView(await saveThroughMenu())).toEqual(withoutView(original));
@@ -94,7 +70,6 @@ describe('ComfyUI files in the editor', () => {
       withoutView({ ...original, nodes: original.nodes.filter((n: Json) => n.id !== 4) }),
     );
     // Queueing it sends Limelight's nodes: the server's conversion of the saved file.
-    const objectInfo = (await (await fetch(`${server.url}/object_info`)).json()) as Json;
     const { prompt } = workflowToPrompt(saved, objectInfo);
     expect(prompt['1']).toMatchObject({ class_type: 'LoadVideo', inputs: { video: 'street.mp4', width: 512, frame_load_cap: 48 } });
     expect(prompt['4']).toMatchObject({ class_type: 'Encode', inputs: { fps: 12, format: 'mp4-h264', crf: 19 } });

@@ -126,28 +126,3 @@ export async function openBrowser(): Promise<BrowserSession> {
     },
   };
 }
-
-export interface EditorSession {
-  server: RunningServer;
-  browser: BrowserSession;
-  close(): Promise<void>;
-}
-
-/** What a browser test file starts with: the client built, the server up and Chromium on the editor. */
-export async function startEditorSession(): Promise<EditorSession | { unavailable: string }> {
-  await buildClient();
-  const server = await startServer();
-  if ('unavailable' in server) return server;
-  const browser = await openBrowser();
-  browser.page.setDefaultTimeout(20_000);
-  await browser.page.goto(server.url);
-  await browser.page.waitForSelector('body[data-ready="true"]');
-  return {
-    server,
-    browser,
-    async close() {
-      await browser.close();
-      await server.stop();
-    },
-  };
-}

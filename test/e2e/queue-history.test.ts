@@ -3,39 +3,11 @@
 // and they survive a reload; an interrupted run reads "interrupted"; Clear queue and Clear history.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS_DIR, startEditorSession, type BrowserSession, type EditorSession, type RunningServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { browser, hasDemoModel, openEditor, page, server, setupEditor, skipReason, solidPng, type Json } from './editor-session.ts';
+import { ARTIFACTS_DIR } from './harness.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Json = any;
-
-let server: RunningServer | null = null;
-let browser: BrowserSession | null = null;
-let skipReason = '';
-let objectInfo: Json = {};
-
-let session: EditorSession | null = null;
-
-beforeAll(async () => {
-  const started = await startEditorSession();
-  if ('unavailable' in started) {
-    skipReason = started.unavailable;
-    return;
-  }
-  session = started;
-  ({ server, browser } = started);
-  objectInfo = await (await fetch(`${server.url}/object_info`)).json();
-});
-
-afterAll(async () => {
-  await session?.close();
-});
-
-function page(): Page {
-  return browser!.page;
-}
+setupEditor();
 
 async function reload(): Promise<void> {
   await page().reload();
@@ -49,7 +21,7 @@ async function post(route: string, body: unknown): Promise<Json> {
 
 /** Load Image → Preview Image on an uploaded picture: a run with an image output and no model. */
 async function previewWorkflow(): Promise<Json> {
-  const png = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3080ff' } }).png().toBuffer();
+  const png = await solidPng('#3080ff');
   const form = new FormData();
   form.append('image', new Blob([png], { type: 'image/png' }), 'history-thumb.png');
   const uploaded = (await (await fetch(`${server!.url}/upload/image`, { method: 'POST', body: form })).json()) as Json;
@@ -85,10 +57,6 @@ function panelHistory(): Promise<{ promptId: string; name: string; detail: strin
   });
 }
 
-function hasDemoModel(): boolean {
-  return (objectInfo.LoadModel?.input.required.model[0] ?? []).includes('limelight-demo') && (objectInfo.LoadVideo?.input.required.video[0] ?? []).includes('limelight-sample.mp4');
-}
-
 /** A long video-to-video run on the demo model (all frames of the sample clip, many steps). */
 function longPrompt(): Json {
   return {
@@ -115,6 +83,7 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
 describe('Queue & history', () => {
   it('lists a run with its name, time, duration, outcome and thumbnail; loading it brings its outputs back, across a reload', async (context) => {
     if (!server) return context.skip(skipReason);
+    await openEditor();
     const workflow = await previewWorkflow();
     await page().evaluate((workflow) => (globalThis as Json).app.app.loadWorkflow(workflow, 'thumb-test.json'), workflow);
     await page().click('#queue-button');
@@ -123,7 +92,7 @@ describe('Queue & history', () => {
     await page().waitForFunction(() => (globalThis as Json).document.querySelector('#queue-panel img.thumbnail')?.naturalWidth > 0);
     const [run] = await panelHistory();
     expect(run).toMatchObject({ name: 'thumb-test', outcome: 'done' });
-    expect(run.thumbnail).toBe(32);
+    expect(run.thumbnail).toBe(16);
     // "14:03:12 · 85 ms · 2 nodes · #0"
     expect(run.detail).toMatch(/^\d{1,2}:\d{2}:\d{2}.* · \d+(\.\d)? m?s · 2 nodes · #\d+$/);
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
@@ -136,7 +105,7 @@ describe('Queue & history', () => {
         const { graph } = (globalThis as Json).app;
         const node = graph.getNodeById(2);
         const images = node?.constructor.view.previewImages(node) ?? [];
-        return images.length === 1 && images[0].complete && images[0].naturalWidth === 32;
+        return images.length === 1 && images[0].complete && images[0].naturalWidth === 16;
       });
     await previewShown();
     expect(await page().evaluate(() => (globalThis as Json).app.app.workflowName)).toBe('thumb-test');

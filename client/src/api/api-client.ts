@@ -1,12 +1,12 @@
 // The editor's side of the server protocol (ComfyUI's HTTP routes and WebSocket events, plus
 // Limelight's additions): a WebSocket that reconnects and asks for the events it missed, prompts sent
 // over the socket with POST /prompt as the fallback, and the HTTP routes the editor uses.
-import type { ObjectInfoEntry } from '../../../nodes/registry.ts';
-import type { Prompt } from '../../../server/engine/prompt.ts';
-import type { Workflow } from '../../../server/engine/workflow.ts';
+import type { Prompt } from '../../../common/prompt.ts';
+import type { Workflow } from '../../../common/workflow.ts';
 import type { PromptRefusal } from '../model/run-state.ts';
 import { WORKFLOW_NAME_KEY } from '../model/run-summary.ts';
 import { parsePreviewFrame } from './preview-frame.ts';
+import type { ObjectInfoEntry } from '../../../common/object-info.ts';
 import type { FileRef, HistoryEntry, QueueItem } from './protocol-types.ts';
 
 export type { FileRef, HistoryEntry, QueueItem };

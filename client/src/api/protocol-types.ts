@@ -1,6 +1,6 @@
 // ComfyUI's queue and history shapes as the server sends them (no DOM: shared with pure modules).
-import type { Prompt } from '../../../server/engine/prompt.ts';
-import type { Workflow } from '../../../server/engine/workflow.ts';
+import type { Prompt } from '../../../common/prompt.ts';
+import type { Workflow } from '../../../common/workflow.ts';
 
 export interface FileRef {
   filename: string;

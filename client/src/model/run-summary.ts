@@ -1,7 +1,7 @@
 // What the Queue & history panel says about a prompt: the workflow's name, when it was queued or ran,
 // how long it took, how it ended (an interrupted run is not a failure) and the output to show as its
 // thumbnail. Read from ComfyUI's queue items and history entries (status messages carry timestamps).
-import { isWorkflow } from '../../../server/engine/workflow.ts';
+import { isWorkflow } from '../../../common/workflow.ts';
 import type { FileRef, HistoryEntry, QueueItem } from '../api/protocol-types.ts';
 
 export type RunOutcome = 'queued' | 'running' | 'success' | 'error' | 'interrupted';

@@ -3,9 +3,9 @@
 // every widget, VHS nodes as Limelight nodes) and saving writes each node back in its file's form —
 // positional `widgets_values` stay lists, sockets the editor added stay out unless linked, the file's
 // node order, `order` fields and unknown top-level keys (`models`, …) are kept. Pure: no litegraph.
-import { adoptComfyNodes, restoreComfyNodes, type OutputsOf } from '../../../server/engine/comfyui-nodes.ts';
-import { widgetPositions, type PositionalWidget, type Workflow, type WorkflowNode } from '../../../server/engine/workflow.ts';
-import type { NodeClassDescription } from './node-defs.ts';
+import { adoptComfyNodes, restoreComfyNodes, type OutputsOf } from '../../../common/comfyui-nodes.ts';
+import { widgetPositions, type PositionalWidget, type Workflow, type WorkflowNode } from '../../../common/workflow.ts';
+import type { NodeClassDescription } from '../../../common/node-defs.ts';
 
 /** A widget in positional order, with the value a node starts with. */
 export interface FileWidget extends PositionalWidget {

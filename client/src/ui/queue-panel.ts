@@ -1,11 +1,11 @@
 // The queue and history panel: running and pending prompts (cancel one, or clear the queue) and past
 // runs with their name, time, duration, outcome and output thumbnail (load the workflow with its
 // outputs, or clear the history).
-import type { Prompt } from '../../../server/engine/prompt.ts';
-import { isWorkflow } from '../../../server/engine/workflow.ts';
+import type { Prompt } from '../../../common/prompt.ts';
+import { isWorkflow } from '../../../common/workflow.ts';
 import type { HistoryEntry, QueueItem } from '../api/protocol-types.ts';
 import type { App } from '../app.ts';
-import { promptToWorkflow } from '../model/prompt-to-workflow.ts';
+import { promptToWorkflow } from '../../../common/prompt-to-workflow.ts';
 import { formatDuration, formatTime, summarizeHistory, summarizeQueued, type RunOutcome, type RunSummary } from '../model/run-summary.ts';
 import { button, element } from './elements.ts';
 

@@ -2,9 +2,9 @@
 // and its conversion to an API prompt. Pure: it reads only the object info it is given, so the
 // browser client can use it as well.
 import { Ajv } from 'ajv';
-import type { ObjectInfoEntry } from '../../nodes/registry.ts';
 import { adoptComfyNodes, type OutputsOf } from './comfyui-nodes.ts';
 import type { Prompt } from './prompt.ts';
+import type { ObjectInfoEntry } from './object-info.ts';
 
 export interface WorkflowInput {
   name: string;

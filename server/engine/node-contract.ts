@@ -1,5 +1,7 @@
 // The node contract: every node type is a data declaration plus a pure `execute`.
-import { WIDGET_TYPES, type SocketValueMap } from './types.ts';
+import type { ProgressDetail } from '../../common/events.ts';
+import { WIDGET_TYPES } from '../../common/socket-types.ts';
+import type { Folders, Logger } from '../config.ts';
 
 interface InputCommon {
   tooltip?: string;
@@ -62,33 +64,21 @@ export interface SocketInput extends InputCommon {
 export type WidgetInput = IntInput | FloatInput | StringInput | BooleanInput | ComboInput;
 export type InputSpec = WidgetInput | SocketInput;
 
+/**
+ * The TypeScript type of the value each socket type carries, for typing `execute`'s inputs. The engine
+ * knows only the primitives; nodes/socket-values.ts adds the value types of the layers below the nodes.
+ */
+export interface SocketValueMap {
+  INT: number;
+  FLOAT: number;
+  STRING: string;
+  BOOLEAN: boolean;
+}
+
 export interface OutputSpec {
   type: string;
   name: string;
   tooltip?: string;
-}
-
-export interface Folders {
-  input: string;
-  output: string;
-  temp: string;
-  models: string;
-}
-
-export interface ProgressDetail {
-  /** 1-based frame being worked on, and the clip's frame count. */
-  frame?: number;
-  frames?: number;
-  /** 1-based sampling step, and the step count. */
-  step?: number;
-  steps?: number;
-  /** Free text for the progress bar ("decoding", "encoding"). */
-  label?: string;
-}
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
 }
 
 /** What a node sees while it runs. */
@@ -170,13 +160,3 @@ export function isPrimitiveInput(spec: InputSpec): spec is WidgetInput {
   return (WIDGET_TYPES as readonly string[]).includes(spec.type);
 }
 
-/** Error thrown by a node for bad user input: shown with the node and input it names. */
-export class NodeInputError extends Error {
-  constructor(
-    readonly inputName: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'NodeInputError';
-  }
-}

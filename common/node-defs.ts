@@ -1,7 +1,7 @@
 // Turns the server's `/object_info` entries into descriptions of editor node classes: which inputs are
 // widgets (primitives and combos, each also drivable by a link) and which are sockets. Pure: no DOM,
 // no litegraph, so it is unit-tested on its own and the graph layer only renders what it says.
-import type { ObjectInfoEntry, ObjectInfoInput } from '../../../nodes/registry.ts';
+import type { ObjectInfoEntry, ObjectInfoInput } from './object-info.ts';
 
 export type WidgetKind = 'number' | 'combo' | 'text' | 'toggle';
 export type UploadKind = 'image' | 'video';

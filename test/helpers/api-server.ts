@@ -4,13 +4,13 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { defineNode, type NodeDefinition } from '../../nodes/define.ts';
+import { defineNode, type NodeDefinition } from '../../server/engine/node-contract.ts';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { startServer, type LimelightServer, type ServerOptions } from '../../server/api/server.ts';
 import type { Settings } from '../../server/config.ts';
-import { makeFolders } from '../helpers/context.ts';
-import { testNodes } from '../helpers/test-nodes.ts';
+import { makeFolders } from './context.ts';
+import { testNodes } from './test-nodes.ts';
 
 /** Output node that reports progress until it is interrupted, or until `steps` reports. */
 export const TestHold = defineNode({

@@ -2,10 +2,10 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ImageBatch } from '../../nodes/types.ts';
-import { ensureSampleMedia, SAMPLE } from '../../server/media/sample-media.ts';
+import { ensureSampleMedia, SAMPLE } from '../../server/demo/sample-media.ts';
 import { decodeVideo, KEEP_ALL } from '../../server/media/video-decode.ts';
-import { writeDemoModel, type DemoModelVariant } from '../../server/onnx/demo-model.ts';
+import { writeDemoModel, type DemoModelVariant } from '../../server/demo/demo-model.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
 
 /** Writes a demo model variant into a fresh temp folder named `name`; returns its path. */
 export function demoModel(variant: DemoModelVariant = {}, name = 'demo'): string {

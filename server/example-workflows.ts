@@ -2,9 +2,9 @@
 // cannot drift apart; the practitioner's quick job (server/cli/quick-job.ts) expands through
 // `professionalWorkflow` too. workflows/make.ts writes them to disk.
 import { ALL_NODES } from '../nodes/index.ts';
-import type { Workflow } from '../server/engine/workflow.ts';
-import { SAMPLE as SAMPLE_MEDIA } from '../server/media/sample-media.ts';
-import { DEMO_MODEL_NAME } from '../server/onnx/demo-model.ts';
+import type { Workflow } from '../common/workflow.ts';
+import { SAMPLE as SAMPLE_MEDIA } from './demo/sample-media.ts';
+import { DEMO_MODEL_NAME } from './demo/demo-model.ts';
 
 type Link = [number, number];
 

@@ -1,7 +1,7 @@
 // Files the user put in the input folder: listing them for combos, resolving a chosen name safely.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { NodeInputError } from '../../nodes/define.ts';
+import { NodeInputError } from '../../server/errors.ts';
 
 export const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.avi', '.gif'];
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff'];

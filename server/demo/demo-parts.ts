@@ -11,7 +11,7 @@ import {
   VAE_SCALING_FACTOR,
   latentOfRgb,
 } from './demo-design.ts';
-import { GraphBuilder, type FloatType } from './graph-builder.ts';
+import { GraphBuilder, type FloatType } from '../onnx/graph-builder.ts';
 
 /** A fixed pseudo-random value in −1…1 for (a, b): token signatures and position codes. */
 function hashUnit(a: number, b: number): number {

@@ -1,6 +1,5 @@
 // Events the engine emits while running a prompt: ComfyUI's names and payloads, which the server
 // forwards over the WebSocket as they are.
-import type { ProgressDetail } from '../../nodes/define.ts';
 
 export type EngineEvent =
   | { type: 'execution_start'; data: { prompt_id: string; timestamp: number } }
@@ -30,3 +29,14 @@ export interface ExecutionErrorData {
 }
 
 export type EventSink = (event: EngineEvent) => void;
+
+export interface ProgressDetail {
+  /** 1-based frame being worked on, and the clip's frame count. */
+  frame?: number;
+  frames?: number;
+  /** 1-based sampling step, and the step count. */
+  step?: number;
+  steps?: number;
+  /** Free text for the progress bar ("decoding", "encoding"). */
+  label?: string;
+}

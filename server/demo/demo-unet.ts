@@ -9,7 +9,7 @@
 // most of each row's mass and carries no value), so the colour a pixel receives is proportional to the
 // attention it pays to the prompt's words — exactly what an additive attention bias scales.
 import { alphasCumprod, SD_SCHEDULER_DEFAULTS, trainingSigmas } from '../runtime/schedule.ts';
-import { GraphBuilder, type Dim, type FloatType } from './graph-builder.ts';
+import { GraphBuilder, type Dim, type FloatType } from '../onnx/graph-builder.ts';
 import { CONTEXT_DIM, EMBEDDING, LATENT_GAIN } from './demo-design.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';

@@ -1,28 +1,6 @@
 // Node lookup and the ComfyUI `/object_info` shape generated from the declarations.
-import type { ComboEnvironment, ComboInput, InputSpec, NodeDefinition } from './define.ts';
-
-export type ObjectInfoInput = [string | string[], Record<string, unknown>];
-
-export interface ObjectInfoEntry {
-  input: {
-    required: Record<string, ObjectInfoInput>;
-    optional: Record<string, ObjectInfoInput>;
-    hidden: Record<string, string>;
-  };
-  input_order: { required: string[]; optional: string[] };
-  output: string[];
-  output_is_list: boolean[];
-  output_name: string[];
-  output_tooltips: (string | null)[];
-  name: string;
-  display_name: string;
-  description: string;
-  category: string;
-  python_module: string;
-  output_node: boolean;
-  /** Limelight addition: part of the cache key, shown in the editor's node info. */
-  version: number;
-}
+import type { ComboEnvironment, ComboInput, InputSpec, NodeDefinition } from './node-contract.ts';
+import type { ObjectInfoEntry, ObjectInfoInput } from '../../common/object-info.ts';
 
 export function comboOptions(spec: ComboInput, env: ComboEnvironment): string[] {
   if (typeof spec.options !== 'function') return [...spec.options];

@@ -2,14 +2,14 @@
 // from the shared type registry, HiDPI resizing, keyboard focus), whole-graph undo/redo, loading and
 // saving workflows, and the run state drawn on the nodes. The rest of the app talks to this class only.
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import { isTypeCompatible, SOCKET_TYPES } from '../../nodes/types.ts';
-import { COMFY_ALIASES } from '../../server/engine/comfyui-nodes.ts';
-import type { Workflow } from '../../server/engine/workflow.ts';
-import type { NodeClassDescription } from '../src/model/node-defs.ts';
-import type { RunState } from '../src/model/run-state.ts';
-import { searchNodeTypes, type SearchEntry } from '../src/model/node-search.ts';
-import { UndoHistory } from '../src/model/undo-history.ts';
-import { nodeCatalog, openWorkflowFile, saveWorkflowFile, type NodeCatalog } from '../src/model/workflow-file.ts';
+import { COMFY_ALIASES } from '../../../common/comfyui-nodes.ts';
+import { isTypeCompatible, SOCKET_TYPES } from '../../../common/socket-types.ts';
+import type { Workflow } from '../../../common/workflow.ts';
+import type { NodeClassDescription } from '../../../common/node-defs.ts';
+import { searchNodeTypes, type SearchEntry } from '../model/node-search.ts';
+import type { RunState } from '../model/run-state.ts';
+import { UndoHistory } from '../model/undo-history.ts';
+import { nodeCatalog, openWorkflowFile, saveWorkflowFile, type NodeCatalog } from '../model/workflow-file.ts';
 import type { NodeView } from './node-decorations.ts';
 import { LimelightNode, registerNodeClasses, type NodeHooks } from './node-classes.ts';
 import { isPlaceholder, registerPlaceholders } from './placeholder-node.ts';

@@ -2,8 +2,8 @@
 // mark, error messages (with the offending input marked), and the previews of its latest output —
 // frames, text and metrics drawn on the canvas (videos are DOM elements placed over the same area).
 import { LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import type { FileRef } from '../src/api/api-client.ts';
-import { progressLabel, type RunState } from '../src/model/run-state.ts';
+import type { FileRef } from '../api/api-client.ts';
+import { progressLabel, type RunState } from '../model/run-state.ts';
 import { drawWrapped, wrapLines } from './canvas-text.ts';
 
 export interface NodeView {

@@ -2,7 +2,6 @@
 import { Ajv } from 'ajv';
 
 export type Link = [string, number];
-export type Literal = string | number | boolean | null | { __value__: unknown[] };
 
 export interface PromptNode {
   class_type: string;

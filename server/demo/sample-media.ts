@@ -3,9 +3,9 @@
 // Rendered deterministically in a second or two, once per input folder.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImageBatch } from '../../nodes/types.ts';
-import { encodePng, maskToBytes } from './image-io.ts';
-import { encodeVideo } from './video-encode.ts';
+import { encodePng, maskToBytes } from '../media/image-io.ts';
+import { encodeVideo } from '../media/video-encode.ts';
+import type { ImageBatch } from '../media/image-batch.ts';
 
 export const SAMPLE = {
   video: 'limelight-sample.mp4',

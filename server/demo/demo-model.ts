@@ -9,7 +9,7 @@ import { CONTEXT_DIM, LATENT_GAIN, MAX_TOKENS, VAE_DOWN_FACTOR, VAE_SCALING_FACT
 import { buildDemoTextEncoder, buildDemoVaeDecoder, buildDemoVaeEncoder } from './demo-parts.ts';
 import { buildDemoUNet, type TimestepShape, type TimestepType } from './demo-unet.ts';
 import { BOS_TOKEN, buildDemoVocabulary, EOS_TOKEN } from './demo-vocab.ts';
-import type { FloatType, GraphBuilder } from './graph-builder.ts';
+import type { FloatType, GraphBuilder } from '../onnx/graph-builder.ts';
 
 export const DEMO_MODEL_NAME = 'limelight-demo';
 /** Bump when the demo model's graphs or files change: `ensureDemoModel` rebuilds older folders. */

@@ -2,8 +2,8 @@
 // primitive or combo input, each with a socket on its row so a link can drive it; a socket for each
 // typed input; widget values saved by name.
 import { LGraphNode, LiteGraph, type LLink } from '@comfyorg/litegraph';
-import type { NodeClassDescription, UploadKind, WidgetDescription } from '../src/model/node-defs.ts';
-import { nextSeedValue, SEED_CONTROL_MODES } from '../src/model/node-defs.ts';
+import type { NodeClassDescription, UploadKind, WidgetDescription } from '../../../common/node-defs.ts';
+import { nextSeedValue, SEED_CONTROL_MODES } from '../../../common/node-defs.ts';
 import { drawNodeDecorations, nodeViewHeight, type NodeView } from './node-decorations.ts';
 
 /** What nodes ask of the application: uploads, the mask painter, change notifications. */

@@ -1,11 +1,11 @@
 // Rebuilds an editor workflow from an API prompt (the fallback when a dropped file carries only the
 // prompt): nodes laid out left to right by depth, links from `[source, slot]` inputs, literal inputs as
 // widget values by name.
-import type { ObjectInfoEntry } from '../../../nodes/registry.ts';
-import type { Prompt } from '../../../server/engine/prompt.ts';
-import { asLink } from '../../../server/engine/prompt.ts';
-import type { Workflow, WorkflowInput, WorkflowLink, WorkflowNode } from '../../../server/engine/workflow.ts';
+import type { Prompt } from './prompt.ts';
+import { asLink } from './prompt.ts';
+import type { Workflow, WorkflowInput, WorkflowLink, WorkflowNode } from './workflow.ts';
 import { describeNodeClass, type NodeClassDescription } from './node-defs.ts';
+import type { ObjectInfoEntry } from './object-info.ts';
 
 const COLUMN_WIDTH = 340;
 const GAP = 60;

@@ -276,7 +276,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         const { serve } = await import('./api/serve-command.ts');
         const flags = { host: values.host, port: values.port, allowOrigin: values['allow-origin'], uploadLimitMb: values['upload-limit-mb'], watchAll: values['watch-all'] };
         try {
-          await serve(flags, settings, registry, io.out);
+          await serve(flags, settings, io.out);
           return EXIT.OK;
         } catch (error) {
           io.out((error as Error).message);

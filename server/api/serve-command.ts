@@ -1,8 +1,5 @@
 // `limelight serve`: starts the server and runs until Ctrl+C (or SIGTERM), then stops cleanly.
-import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Settings } from '../config.ts';
-import { sessions } from '../runtime/sessions.ts';
-import type { RuntimeHooks } from './context.ts';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
 import { UsageError } from '../errors.ts';
 
@@ -46,22 +43,14 @@ function parseOrigins(values: string[] | undefined): string[] {
   });
 }
 
-/** The onnxruntime session cache, as the server sees it. */
-const runtime: RuntimeHooks = {
-  provider: () => sessions.list().findLast((s) => s.provider !== 'loading')?.provider ?? null,
-  unloadModels: () => sessions.clear(),
-};
-
-export async function serve(flags: ServeFlags, settings: Settings, registry: NodeRegistry, out: (text: string) => void): Promise<void> {
+export async function serve(flags: ServeFlags, settings: Settings, out: (text: string) => void): Promise<void> {
   const server = await startServer({
-    registry,
     settings,
     host: flags.host,
     port: parsePort(flags.port),
     allowOrigins: parseOrigins(flags.allowOrigin),
     uploadLimitBytes: parseUploadLimit(flags.uploadLimitMb),
     watchAll: flags.watchAll,
-    runtime,
     log: { info: (m) => out(m), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
   out(`Limelight is serving ${server.url} (input ${settings.folders.input}, output ${settings.folders.output}); Ctrl+C stops it.`);
@@ -70,6 +59,12 @@ export async function serve(flags: ServeFlags, settings: Settings, registry: Nod
     process.once('SIGTERM', resolve);
   });
   const running = server.worker.runningPromptId;
-  out(`stopping${running ? `: prompt ${running} is interrupted; queued prompts are kept for the next start` : ''}`);
+  out(`stopping${running ? `: prompt ${running} is interrupted; queued prompts are kept for the next start` : ''} (again to quit at once)`);
+  // A second signal quits without waiting; the prompt cut off is marked failed at the next start.
+  const quit = () => process.exit(130);
+  process.once('SIGINT', quit);
+  process.once('SIGTERM', quit);
   await server.close();
+  process.removeListener('SIGINT', quit);
+  process.removeListener('SIGTERM', quit);
 }

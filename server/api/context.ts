@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
 import type { PromptStore } from './prompt-store.ts';
 import type { PromptWorker } from './prompt-worker.ts';
+import type { Redactor } from './redact-paths.ts';
 import type { SubmitResult } from './submit-prompt.ts';
 import type { Folders } from '../config.ts';
 import type { RunnerStats } from '../runner/protocol.ts';
@@ -27,5 +28,7 @@ export interface ApiContext {
   workflowsDir: string;
   clientDist: string;
   runtime: RuntimeHooks;
+  /** Takes server paths out of text sent to clients. */
+  redact: Redactor;
   submit(body: unknown): SubmitResult;
 }

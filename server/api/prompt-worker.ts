@@ -5,6 +5,7 @@ import { RunnerCrashedError, RunnerStoppedError, type EngineRunner } from '../ru
 import type { EventHub } from './event-hub.ts';
 import type { Preview } from './preview-frames.ts';
 import type { HistoryMessage, PromptStore, QueueItem } from './prompt-store.ts';
+import { redactDeep, type Redactor } from './redact-paths.ts';
 import type { Logger } from '../config.ts';
 import { executionError } from '../engine/execution-error.ts';
 import { InternalError, ValidationError } from '../errors.ts';
@@ -28,6 +29,8 @@ export class PromptWorker {
     private readonly store: PromptStore,
     private readonly hub: EventHub,
     private readonly log: Logger,
+    /** Error events go to clients and the history without server paths. */
+    private readonly redact: Redactor,
   ) {}
 
   get runningPromptId(): string | null {
@@ -100,6 +103,8 @@ export class PromptWorker {
     let started = false;
     /** Nodes that began executing, in order (the last one is running), for a runner that dies without saying. */
     const begun: string[] = [];
+    /** The prompt's last events, sent once its history entry is written: clients read the history when they see them. */
+    const closing: [string, unknown][] = [];
     const emit = (event: EngineEvent) => {
       if (event.type === 'preview') {
         this.preview(item.promptId, event.data.node, { format: event.data.format, image: event.data.bytes });
@@ -107,8 +112,13 @@ export class PromptWorker {
       }
       started ||= event.type === 'execution_start';
       if (event.type === 'executing' && event.data.node !== null) begun.push(event.data.node);
-      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data as Record<string, unknown>]);
-      this.hub.sendPromptEvent(clientId, event.type, event.data);
+      const data = event.type === 'execution_error' ? redactDeep(event.data, this.redact) : event.data;
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, data as Record<string, unknown>]);
+      if (event.type === 'execution_success' || event.type === 'execution_error' || event.type === 'execution_interrupted' || (event.type === 'executing' && event.data.node === null)) {
+        closing.push([event.type, data]);
+      } else {
+        this.hub.sendPromptEvent(clientId, event.type, data);
+      }
     };
     const start = () => {
       if (!started) emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });
@@ -153,10 +163,14 @@ export class PromptWorker {
     }
     if (result.status !== 'success') {
       // ComfyUI ends every prompt with `executing` for node null; scripts wait for it.
-      this.hub.sendPromptEvent(clientId, 'executing', { node: null, display_node: null, prompt_id: item.promptId });
+      closing.push(['executing', { node: null, display_node: null, prompt_id: item.promptId }]);
     }
     const success = result.status === 'success';
     const meta = Object.fromEntries(Object.keys(result.outputs).map((id) => [id, { node_id: id, display_node: id, parent_node: null, real_node_id: id }]));
-    this.store.finish(item, { outputs: result.outputs, status: { status_str: success ? 'success' : 'error', completed: success, messages }, meta });
+    try {
+      this.store.finish(item, { outputs: result.outputs, status: { status_str: success ? 'success' : 'error', completed: success, messages }, meta });
+    } finally {
+      for (const [type, data] of closing) this.hub.sendPromptEvent(clientId, type, data);
+    }
   }
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.ts';
 import { isWorkflow, workflowToPrompt } from '../../common/workflow.ts';
 import { errorBody, type ErrorBody } from './http-error.ts';
+import { nestingProblem } from './json-limits.ts';
 import type { PromptStore } from './prompt-store.ts';
 import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
@@ -45,6 +46,8 @@ function readPrompt(body: Record<string, unknown>, extraData: Record<string, unk
 
 export function submitPrompt(body: unknown, deps: SubmitDeps): SubmitResult {
   if (!isObject(body)) return refuse('invalid_prompt', 'the request must be a JSON object like {"prompt": {...}, "client_id": "..."}');
+  const tooDeep = nestingProblem(body);
+  if (tooDeep) return refuse('too_deeply_nested', tooDeep);
   const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
   const read = readPrompt(body, extraData, deps);
   if ('status' in read) return read;

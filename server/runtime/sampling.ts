@@ -99,7 +99,7 @@ export async function sampleLatents(
     for (let start = 0; start < frameCount; start += options.batchSize) {
       out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, frameCount - start) }, (_, i) => start + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out };
+    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
   } finally {
     lease.release();
   }
@@ -134,7 +134,7 @@ class SamplingRun {
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -210,6 +210,7 @@ class SamplingRun {
         conditional,
         latentHeight: latent.height,
         latentWidth: latent.width,
+        padding: latent.padding,
         step,
         steps: plan.timesteps.length,
         positive: this.positive,

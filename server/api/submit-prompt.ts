@@ -83,6 +83,8 @@ export async function submitPrompt(body: unknown, deps: SubmitDeps): Promise<Sub
     return refuse('duplicate_prompt_id', `a prompt with id "${promptId}" was queued while this one was being checked; use a new prompt_id`);
   }
 
+  // As ComfyUI: when it was queued, in ms (clients show it for prompts still waiting).
+  extraData.create_time = Date.now();
   deps.store.enqueue({ number, promptId, prompt: read.prompt as Record<string, unknown>, extraData, outputsToExecute: validation.outputs });
   deps.queued();
   return { status: 200, body: { prompt_id: promptId, number, node_errors: validation.node_errors } };

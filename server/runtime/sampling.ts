@@ -8,6 +8,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
+import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
 import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './model-values.ts';
@@ -46,6 +47,8 @@ export interface SampleHooks {
   onProgress?(progress: SampleProgress): void;
   /** Milliseconds spent inside each `session.run` (benchmarks). */
   onRun?(milliseconds: number): void;
+  /** Checked before every UNet call: once aborted, no further call starts. */
+  signal?: AbortSignal;
   /** Live previews: after a UNet call for which `due()` is true, the batch's first frame as currently denoised. */
   preview?: { due(): boolean; show(latent: Float32Array): void };
 }
@@ -213,6 +216,7 @@ class SamplingRun {
         positive: this.positive,
       };
       for (const provide of model.extraInputs) Object.assign(feeds, provide(batch));
+      await stopIfAborted(this.hooks.signal);
       const started = performance.now();
       const result = await this.session.run(feeds);
       this.hooks.onRun?.(performance.now() - started);

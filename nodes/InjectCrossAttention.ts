@@ -2,8 +2,6 @@ import path from 'node:path';
 import { NoCrossAttentionError } from '../server/onnx/cross-attention-patch.ts';
 import { injectAttention, parseWords } from '../server/onnx/inject.ts';
 import { defineNode, NodeInputError } from './define.ts';
-import type { MaskBatch } from './types.ts';
-import type { DiffusionModel } from '../server/runtime/values.ts';
 
 export default defineNode({
   type: 'InjectCrossAttention',
@@ -24,17 +22,16 @@ export default defineNode({
   },
   outputs: [{ type: 'MODEL', name: 'MODEL' }],
   execute: async ({ model, mask, weight, words }, ctx) => {
-    const masks = mask as MaskBatch;
-    if (masks.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');
+    if (mask.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');
     try {
       const injected = await injectAttention(
-        model as DiffusionModel,
-        { masks, weight, words: parseWords(words ?? '') },
+        model,
+        { masks: mask, weight, words: parseWords(words ?? '') },
         path.join(ctx.folders.temp, 'patched-models'),
       );
       return { outputs: [injected] };
     } catch (error) {
-      if (error instanceof NoCrossAttentionError) throw new NodeInputError('model', `${(model as DiffusionModel).name}: ${error.message}`);
+      if (error instanceof NoCrossAttentionError) throw new NodeInputError('model', `${model.name}: ${error.message}`);
       throw error;
     }
   },

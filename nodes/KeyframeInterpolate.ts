@@ -1,7 +1,7 @@
-import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers, type Easing } from '../server/media/keyframes.ts';
+import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers } from '../server/media/keyframes.ts';
 import { crossfadeMasks, maskArea, morphKey, morphMasks, overlapAligned, overlapInPlace, type MorphKey } from '../server/media/mask-morph.ts';
 import type { MaskBatch } from './types.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode, keysOf, NodeInputError } from './define.ts';
 
 const METHODS = ['morph', 'crossfade'] as const;
 /** Below this overlap, or above this area ratio, attention tends to glitch into a grey smudge between keyframes. */
@@ -57,13 +57,11 @@ export default defineNode({
       frame_count: { type: 'INT', default: 64, min: 1, max: 100_000, tooltip: 'frames to produce (link it from Load Video)' },
       end_frame: { type: 'INT', default: 0, min: 0, max: 100_000, tooltip: 'stretch the timing so the last keyframe lands on this frame (0 = as typed, the last mask holds to the end)' },
       method: { type: 'COMBO', options: METHODS, default: 'morph' },
-      easing: { type: 'COMBO', options: Object.keys(EASINGS), default: 'linear' },
+      easing: { type: 'COMBO', options: keysOf(EASINGS), default: 'linear' },
     },
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
   execute: ({ masks, keyframes, frame_count, end_frame, method, easing }, ctx) => {
-    if (!(METHODS as readonly string[]).includes(method)) throw new NodeInputError('method', `unknown method "${method}"; pick morph or crossfade`);
-    if (!(easing in EASINGS)) throw new NodeInputError('easing', `unknown easing "${easing}"; pick one of ${Object.keys(EASINGS).join(', ')}`);
     let frames: number[];
     try {
       frames = parseFrameNumbers(keyframes);
@@ -76,7 +74,7 @@ export default defineNode({
     const warnings = gapWarnings(keys, frames, method, width, height);
     for (const warning of warnings) ctx.log.warn(warning);
 
-    const schedule = keyframeSchedule(keyframePositions(frames, end_frame), frame_count, easing as Easing);
+    const schedule = keyframeSchedule(keyframePositions(frames, end_frame), frame_count, easing);
     const out = schedule.map(({ from, to, u }, i) => {
       ctx.progress(i + 1, frame_count, { frame: i + 1, frames: frame_count, label: method });
       const [a, b] = [keys[from]!, keys[to]!];

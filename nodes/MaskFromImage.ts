@@ -1,4 +1,3 @@
-import type { ImageBatch } from './types.ts';
 import { featherMask, invertMask, maskFromBytes, maskFromRgb, resizeMask, thresholdMask, type MaskChannel } from '../server/media/mask-ops.ts';
 import type { MaskBatch } from './types.ts';
 import { defineNode, NodeInputError } from './define.ts';
@@ -26,8 +25,7 @@ export default defineNode({
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
   execute: ({ images, channel, threshold, invert, feather, match_size }, ctx) => {
-    if (!(CHANNELS as readonly string[]).includes(channel)) throw new NodeInputError('channel', `unknown channel "${channel}"; pick one of ${CHANNELS.join(', ')}`);
-    const alphas = (images as ImageBatch).alphas;
+    const alphas = images.alphas;
     if (channel === 'alpha' && !alphas) {
       throw new NodeInputError('channel', 'these frames have no alpha channel (only images with transparency loaded by Load Image or Load Image Sequence do); pick luminance or a colour channel');
     }
@@ -35,7 +33,7 @@ export default defineNode({
     const height = match_size?.height ?? images.height;
     const masks = images.frames.map((frame, i) => {
       ctx.progress(i + 1, images.frames.length, { frame: i + 1, frames: images.frames.length, label: 'masking' });
-      let mask = channel === 'alpha' ? maskFromBytes(alphas![i]!) : maskFromRgb(frame, channel as Exclude<MaskChannel, 'alpha'>);
+      let mask = channel === 'alpha' ? maskFromBytes(alphas![i]!) : maskFromRgb(frame, channel);
       mask = resizeMask(mask, images.width, images.height, width, height);
       if (threshold > 0) mask = thresholdMask(mask, threshold);
       if (invert) mask = invertMask(mask);

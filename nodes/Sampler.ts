@@ -1,6 +1,6 @@
 import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
-import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
+import { SAMPLER_NAMES } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
@@ -58,7 +58,7 @@ export default defineNode({
         seed: inputs.seed,
         steps: inputs.steps,
         cfg: inputs.cfg,
-        sampler: inputs.sampler as SamplerName,
+        sampler: inputs.sampler,
         temperature: inputs.temperature,
         denoise: inputs.denoise,
         batchSize: inputs.batch_size,

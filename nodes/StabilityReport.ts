@@ -1,6 +1,5 @@
 import { measureStability, type StabilityMetrics } from '../server/media/stability.ts';
 import { defineNode, NodeInputError } from './define.ts';
-import type { ImageBatch, MaskBatch } from './types.ts';
 
 function describe(metrics: StabilityMetrics): string {
   const show = (value: number | null, digits: number) => (value === null ? 'n/a' : value.toFixed(digits));
@@ -31,12 +30,11 @@ export default defineNode({
   },
   outputs: [{ type: 'METRICS', name: 'metrics' }],
   execute: ({ source, result, mask }, ctx) => {
-    const [src, out] = [source as ImageBatch, result as ImageBatch];
-    if (src.width !== out.width || src.height !== out.height) {
-      throw new NodeInputError('result', `result frames are ${out.width}×${out.height} but source frames are ${src.width}×${src.height}; resize one to match`);
+    if (source.width !== result.width || source.height !== result.height) {
+      throw new NodeInputError('result', `result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}; resize one to match`);
     }
-    if (Math.min(src.frames.length, out.frames.length) < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
-    const metrics = measureStability(src, out, mask as MaskBatch | undefined);
+    if (Math.min(source.frames.length, result.frames.length) < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
+    const metrics = measureStability(source, result, mask);
     return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
   },
 });

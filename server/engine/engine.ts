@@ -9,7 +9,7 @@ import type { EngineEvent, EventSink, ExecutionErrorData } from './events.ts';
 import { MemoryCache, type CacheEntry } from './memory-cache.ts';
 import { makePlan, PlanMemo, type Plan } from './plan.ts';
 import { NotPersistableError } from './serialize.ts';
-import { validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
+import { linkedValueError, validatePrompt, type ErrorDetail, type ValidationResult, type ValidNode } from './validate.ts';
 import { byteSize, deepFreeze, MutationGuard } from './values.ts';
 
 export interface EngineOptions {
@@ -49,6 +49,14 @@ class InterruptedError extends Error {}
 
 /** Error for a node that wrote into one of its (shared, cached) inputs. */
 class InputMutatedError extends NodeInputError {}
+
+/** A linked value its input does not accept, named by validation's error type (e.g. value_not_in_list). */
+class LinkedValueError extends NodeInputError {
+  constructor(detail: ErrorDetail) {
+    super(detail.extra_info.input_name ?? '', detail.details);
+    this.name = detail.type;
+  }
+}
 
 const silentLog: Logger = { info: () => {}, warn: () => {} };
 
@@ -272,6 +280,8 @@ class PromptRun {
       const entry = await this.entryFor(source);
       sources.set(name, entry);
       inputs[name] = entry.outputs[slot];
+      const refused = linkedValueError(node.definition, name, inputs[name], { folders: this.folders });
+      if (refused) throw new LinkedValueError(refused);
     }
     this.emit({ type: 'executing', data: { node: node.id, display_node: node.id, prompt_id: this.promptId } });
     const result = await node.definition.execute(inputs, this.contextFor(node));

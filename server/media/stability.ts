@@ -8,14 +8,15 @@ import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
 const ANALYSIS_SIDE = 128;
 const EPSILON = 1e-3;
 
-export interface StabilityMetrics {
+/** A type, not an interface, so it is a METRICS value (a record of numbers). */
+export type StabilityMetrics = {
   flicker_inside: number | null;
   flicker_outside: number | null;
   leak_outside: number | null;
   /** 0–100: 100 = no flicker added and nothing changed outside the mask (formula: stabilityScore). */
   score: number;
   frames: number;
-}
+};
 
 interface Grid {
   width: number;

@@ -12,7 +12,7 @@ import { decodeVideo, KEEP_ALL } from '../../server/media/video-decode.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { frameNumber, lavfiClip, meanAbsDifference, numberedFrames } from './clips.ts';
 
-const DEFAULTS = { fps: 0, format: 'mp4-h264', crf: 19, filename_prefix: 'limelight/video' };
+const DEFAULTS: Omit<Parameters<typeof Encode.execute>[0], 'images' | 'metrics'> = { fps: 0, format: 'mp4-h264', crf: 19, filename_prefix: 'limelight/video' };
 
 async function encode(ctx: TestContext, images: ImageBatch, options: Partial<typeof DEFAULTS> = {}) {
   const result = await Encode.execute({ images, ...DEFAULTS, ...options }, ctx);

@@ -9,7 +9,7 @@ import MaskFromImage from '../../nodes/MaskFromImage.ts';
 import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
 import { makeContext } from '../helpers/context.ts';
 
-const DEFAULTS = { channel: 'luminance', threshold: 0, invert: false, feather: 0 };
+const DEFAULTS: Omit<Parameters<typeof MaskFromImage.execute>[0], 'images'> = { channel: 'luminance', threshold: 0, invert: false, feather: 0 };
 
 function maskOf(images: ImageBatch, options: Partial<typeof DEFAULTS> & { match_size?: ImageBatch } = {}): MaskBatch {
   // MaskFromImage runs synchronously, so its input errors throw straight from execute.

@@ -2,7 +2,7 @@
 // picture there is the plain VAE round trip), white samples freely; one mask or one per frame.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
+import { NodeInputError, type NodeDefinition } from '../../nodes/define.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
@@ -15,7 +15,7 @@ import { demoModel, syntheticClip } from './fixtures.ts';
 
 const modelDir = demoModel({}, 'limelight-demo');
 const context = () => makeContext({ folders: { ...makeFolders(), models: path.dirname(modelDir) } });
-const run = async (node: typeof Sampler, inputs: Record<string, unknown>) => (await node.execute(inputs as never, context())).outputs;
+const run = async (node: NodeDefinition, inputs: Record<string, unknown>) => (await node.execute(inputs as never, context())).outputs;
 
 const [model, clip, vae] = (await run(LoadModel, { model: 'limelight-demo', device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
 const toLatent = async (image: ImageBatch) => (await run(VAEEncode, { vae, image }))[0] as LatentBatch;

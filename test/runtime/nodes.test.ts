@@ -3,7 +3,7 @@ import path from 'node:path';
 import { NodeRegistry } from '../../nodes/registry.ts';
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
-import type { ExecuteContext } from '../../nodes/define.ts';
+import type { ExecuteContext, NodeDefinition } from '../../nodes/define.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
@@ -19,7 +19,7 @@ const modelDir = demoModel({}, 'limelight-demo');
 const context = (overrides: Partial<ExecuteContext> = {}) =>
   makeContext({ folders: { ...makeFolders(), models: path.dirname(modelDir) }, ...overrides });
 
-async function run(node: typeof Sampler, inputs: Record<string, unknown>, ctx = context()): Promise<unknown[]> {
+async function run(node: NodeDefinition, inputs: Record<string, unknown>, ctx = context()): Promise<unknown[]> {
   return (await node.execute(inputs as never, ctx)).outputs;
 }
 

@@ -10,6 +10,7 @@ export default defineNode({
   description:
     'The spotlight: where the mask is white the prompt acts as usual; where it is black the UNet\'s cross-attention to the prompt is scaled by (1 − weight), so that area keeps its look. 0.8 is the usual weight; 1.0 is rigid ("flat sticker"), 0.1 barely holds. Chain two for two masks on two word groups.',
   version: 1,
+  recordsNodeId: true,
   inputs: {
     required: {
       model: { type: 'MODEL' },
@@ -26,7 +27,7 @@ export default defineNode({
     try {
       const injected = await injectAttention(
         model,
-        { masks: mask, weight, words: parseWords(words ?? '') },
+        { nodeId: ctx.nodeId, masks: mask, weight, words: parseWords(words ?? '') },
         path.join(ctx.folders.temp, 'patched-models'),
       );
       return { outputs: [injected] };

@@ -1,8 +1,7 @@
-import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES } from '../server/runtime/samplers.ts';
-import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { sampleLatents } from '../server/runtime/sampling.ts';
+import { defineNode } from './define.ts';
 
 export default defineNode({
   type: 'Sampler',
@@ -37,14 +36,7 @@ export default defineNode({
   persist: true,
   execute: async (inputs, ctx) => {
     const { model, positive, negative, latent, keep_mask: keepMask } = inputs;
-    const problem = checkConditioning(model, positive, negative);
-    if (problem) throw new NodeInputError(negative && problem.startsWith('negative') ? 'negative' : 'positive', problem);
-    if (latent.channels !== model.latentChannels) {
-      throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
-    }
-    const maskProblem = keepMask ? keepMaskProblem(keepMask, latent.frames.length) : null;
-    if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);
-    // Live previews only when someone watches (the editor), fitted once per VAE.
+    // Live previews only when someone watches (the editor), fitted once per VAE. sampleLatents checks every input before it samples.
     const previewMap =
       ctx.preview && model.previewVae
         ? await latentPreviewFor(model.previewVae).catch((error: Error) => ctx.log.warn(`no live previews: ${error.message}`))

@@ -1,3 +1,4 @@
+import { maskCountProblem } from '../server/media/mask-frames.ts';
 import { measureStability, type StabilityMetrics } from '../server/media/stability.ts';
 import { defineNode, NodeInputError } from './define.ts';
 
@@ -33,7 +34,10 @@ export default defineNode({
     if (source.width !== result.width || source.height !== result.height) {
       throw new NodeInputError('result', `result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}; resize one to match`);
     }
-    if (Math.min(source.frames.length, result.frames.length) < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
+    const frames = Math.min(source.frames.length, result.frames.length);
+    const maskProblem = mask ? maskCountProblem('mask', mask.masks.length, frames) : null;
+    if (maskProblem) throw new NodeInputError('mask', maskProblem);
+    if (frames < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
     const metrics = measureStability(source, result, mask);
     return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
   },

@@ -159,6 +159,11 @@ export interface NodeDefinition<
   output?: boolean;
   /** Outputs may be written to the disk cache tier (they are plain data: typed arrays, numbers, strings). */
   persist?: boolean;
+  /**
+   * Outputs record this node's id (ctx.nodeId), so that an error found downstream names this node: the id is
+   * then part of the cache key, and an output cached for another prompt never names a node of that prompt.
+   */
+  recordsNodeId?: boolean;
   /** Content identity of file inputs (e.g. a hash of the video file), so an edited file is not served from cache. */
   fingerprint?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | Promise<string>;
   /** Checks beyond types and ranges; return an error message, or null when the inputs are fine. */
@@ -185,11 +190,16 @@ export function isPrimitiveInput(spec: InputSpec): spec is WidgetInput {
   return (WIDGET_TYPES as readonly string[]).includes(spec.type);
 }
 
-/** Error thrown by a node for bad user input: shown with the node and input it names. */
+/**
+ * Error thrown by a node for bad user input: shown with the node and input it names. `nodeId` names
+ * another node whose input is at fault (one found only downstream, e.g. by the Sampler); absent = the
+ * node that threw.
+ */
 export class NodeInputError extends Error {
   constructor(
     readonly inputName: string,
     message: string,
+    readonly nodeId?: string,
   ) {
     super(message);
     this.name = 'NodeInputError';

@@ -3,7 +3,7 @@
 import type { ComboEnvironment, ExecuteContext, Folders, Logger, NodeDefinition } from '../../nodes/define.ts';
 import { NodeInputError } from '../../nodes/define.ts';
 import type { NodeRegistry } from '../../nodes/registry.ts';
-import { nodeCacheKey } from './cache-key.ts';
+import { keyParts, nodeCacheKey } from './cache-key.ts';
 import { DiskCache } from './disk-cache.ts';
 import type { EngineEvent, EventSink, ExecutionErrorData } from './events.ts';
 import { MemoryCache, type CacheEntry } from './memory-cache.ts';
@@ -216,10 +216,7 @@ class PromptRun {
 
   private async keyOf(node: ValidNode): Promise<string> {
     const fingerprint = node.definition.fingerprint ? await node.definition.fingerprint(node.literals, { folders: this.folders }) : undefined;
-    return nodeCacheKey(
-      { type: node.type, version: node.definition.version, literals: node.literals, fingerprint, links: node.links },
-      (source) => this.keys.get(source)!,
-    );
+    return nodeCacheKey(keyParts(node, fingerprint), (source) => this.keys.get(source)!);
   }
 
   /** Nodes whose output is not cached; a cached node needs no work (its value is loaded only if a running node reads it). */
@@ -341,16 +338,19 @@ class PromptRun {
       return { status: 'interrupted', outputs: this.uiOutputs, executed: this.executed, cached };
     }
     const err = error instanceof Error ? error : new Error(String(error));
+    // An input error may name the upstream node whose input is at fault (an injected mask the Sampler refuses).
+    const named = err instanceof NodeInputError && err.nodeId !== undefined ? this.nodes.get(err.nodeId) : undefined;
+    const blamed = named ?? node;
     const data: ExecutionErrorData = {
       prompt_id: this.promptId,
-      node_id: node?.id ?? '',
-      node_type: node?.type ?? '',
+      node_id: blamed?.id ?? '',
+      node_type: blamed?.type ?? '',
       input_name: err instanceof NodeInputError ? err.inputName : undefined,
       executed: this.executed,
       exception_message: err.message,
       exception_type: err.name,
       traceback: (err.stack ?? '').split('\n').slice(1, 12).map((l) => l.trim()),
-      current_inputs: node ? summariseInputs(node) : {},
+      current_inputs: blamed ? summariseInputs(blamed) : {},
       current_outputs: {},
       timestamp: Date.now(),
     };

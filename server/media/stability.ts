@@ -4,6 +4,7 @@
 //   Flicker_R = (D2_R(out) + 1e-3) / (D2_R(src) + 1e-3)                    (≈ 1 good, > 1.5 visible)
 //   Leak_out  = mean over outside of |Y(out_t) − Y(src_t)|                  (did black mean "ignore"?)
 import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
+import { maskForFrame } from './mask-frames.ts';
 
 const ANALYSIS_SIDE = 128;
 const EPSILON = 1e-3;
@@ -50,9 +51,10 @@ function lumaPlanes(images: ImageBatch, grid: Grid): Float32Array[] {
   );
 }
 
+/** One plane per frame, from one mask or one per frame (the count checked with maskCountProblem). */
 function maskPlanes(masks: MaskBatch, frames: number, grid: Grid): Float32Array[] {
   const planes = masks.masks.map((m) => downsample(masks.width, masks.height, grid, (i) => m[i]));
-  return Array.from({ length: frames }, (_, t) => planes[Math.min(t, planes.length - 1)]);
+  return Array.from({ length: frames }, (_, t) => maskForFrame(planes, t));
 }
 
 /** Weighted mean of |Y_t − ½(Y_{t−1} + Y_{t+1})| over the interior frames. */

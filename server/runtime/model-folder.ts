@@ -148,7 +148,6 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       unet: unet.signature,
       scheduler: folder.scheduler,
       latentChannels: channels,
-      extraInputs: [],
     },
     clip: { kind: 'clip', name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
     vae: {

@@ -5,13 +5,16 @@
 // output, the next input written to both CFG halves in one pass, one input buffer for every batch):
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { NodeInputError } from '../../nodes/define.ts';
 import type { MaskBatch } from '../../nodes/types.ts';
-import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
+import { maskCountProblem } from '../media/mask-frames.ts';
+import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
+import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { sessions } from './sessions.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
-import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch } from './values.ts';
 
 export interface SampleOptions {
   seed: number;
@@ -65,17 +68,26 @@ export function guidanceEmbedding(cfg: number, dim: number, rows: number): Float
   return out;
 }
 
-export function checkConditioning(model: DiffusionModel, positive: Conditioning, negative?: Conditioning): string | null {
+/**
+ * The Sampler's inputs, checked once before any sampling: throws a NodeInputError naming the input at
+ * fault, or the InjectCrossAttention node and input whose mask or words do not fit.
+ */
+export function checkSamplingInputs(model: DiffusionModel, positive: Conditioning, negative: Conditioning | undefined, latent: LatentBatch, keepMask?: MaskBatch): void {
   const width = model.unet.contextDim;
   for (const [name, c] of [['positive', positive], ['negative', negative]] as const) {
     if (c && width !== undefined && c.hiddenSize !== width) {
-      return `${name} conditioning is ${c.hiddenSize} wide but ${model.name}'s UNet expects ${width}; encode the prompt with the same model's CLIP`;
+      throw new NodeInputError(name, `${name} conditioning is ${c.hiddenSize} wide but ${model.name}'s UNet expects ${width}; encode the prompt with the same model's CLIP`);
     }
   }
   if (negative && negative.sequenceLength !== positive.sequenceLength) {
-    return `positive has ${positive.sequenceLength} tokens and negative ${negative.sequenceLength}; encode both with the same CLIP`;
+    throw new NodeInputError('negative', `positive has ${positive.sequenceLength} tokens and negative ${negative.sequenceLength}; encode both with the same CLIP`);
   }
-  return null;
+  if (latent.channels !== model.latentChannels) {
+    throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
+  }
+  const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask.masks.length, latent.frames.length) : null;
+  if (keepMaskProblem) throw new NodeInputError('keep_mask', keepMaskProblem);
+  if (model.attention) checkAttention(model.attention, positive, latent.frames.length);
 }
 
 export async function sampleLatents(
@@ -86,8 +98,7 @@ export async function sampleLatents(
   options: SampleOptions,
   hooks: SampleHooks = {},
 ): Promise<LatentBatch> {
-  const problem = checkConditioning(model, positive, negative) ?? (options.keepMask ? keepMaskProblem(options.keepMask, latent.frames.length) : null);
-  if (problem) throw new Error(problem);
+  checkSamplingInputs(model, positive, negative, latent, options.keepMask);
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
     const run = new SamplingRun(lease.session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks);
@@ -114,6 +125,7 @@ class SamplingRun {
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
+  private readonly attention?: AttentionFeeds;
 
   constructor(
     private readonly session: InferenceSession,
@@ -132,6 +144,7 @@ class SamplingRun {
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
     if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -201,17 +214,7 @@ class SamplingRun {
       // A float16 tensor is a converted copy, so the input is wrapped again at every step.
       feeds.sample = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
       feeds.timestep = timestepTensor(model.unet, timestep, rows);
-      const batch: UNetBatch = {
-        frames,
-        frameCount: latent.frames.length,
-        conditional,
-        latentHeight: latent.height,
-        latentWidth: latent.width,
-        step,
-        steps: plan.timesteps.length,
-        positive: this.positive,
-      };
-      for (const provide of model.extraInputs) Object.assign(feeds, provide(batch));
+      if (this.attention) Object.assign(feeds, this.attention.forBatch(frames, conditional));
       const started = performance.now();
       const result = await this.session.run(feeds);
       this.hooks.onRun?.(performance.now() - started);

@@ -4,7 +4,7 @@
 // Between UNet calls it touches each latent value as few times as it can (guidance in place in the
 // output, the next input written to both CFG halves in one pass, one input buffer for every batch):
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { NodeInputError } from '../../nodes/define.ts';
 import type { MaskBatch } from '../../nodes/types.ts';
 import { maskCountProblem } from '../media/mask-frames.ts';
@@ -13,7 +13,8 @@ import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { sessions } from './sessions.ts';
-import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
+import { readFloats } from './tensors.ts';
+import { isGuided, promptFeeds, stepFeeds } from './unet-feeds.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './values.ts';
 
 export interface SampleOptions {
@@ -51,21 +52,6 @@ export interface SampleHooks {
   onRun?(milliseconds: number): void;
   /** Live previews: after a UNet call for which `due()` is true, the batch's first frame as currently denoised. */
   preview?: { due(): boolean; show(latent: Float32Array): void };
-}
-
-/** diffusers `get_guidance_scale_embedding`: LCM UNets take the guidance scale as a sinusoidal embedding. */
-export function guidanceEmbedding(cfg: number, dim: number, rows: number): Float32Array {
-  const half = Math.floor(dim / 2);
-  const w = (cfg - 1) * 1000;
-  const out = new Float32Array(rows * dim);
-  for (let i = 0; i < half; i++) {
-    const frequency = Math.exp((-Math.log(10000) * i) / Math.max(half - 1, 1));
-    for (let r = 0; r < rows; r++) {
-      out[r * dim + i] = Math.sin(w * frequency);
-      out[r * dim + half + i] = Math.cos(w * frequency);
-    }
-  }
-  return out;
 }
 
 /**
@@ -137,8 +123,7 @@ class SamplingRun {
     private readonly hooks: SampleHooks,
   ) {
     this.plan = planSampling(model.scheduler, options);
-    // LCM UNets take the guidance scale as an embedding instead of a second pass.
-    this.guided = options.cfg !== 1 && model.unet.timestepCondDim === undefined;
+    this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
@@ -155,23 +140,6 @@ class SamplingRun {
       if (!this.options.noisePerFrame) this.noiseCache.set(stream, values);
     }
     return values;
-  }
-
-  /** The batch's feeds that stay the same at every step; the rows are unconditional first under CFG (as diffusers orders them). */
-  private batchInputs(frames: readonly number[]): Record<string, Tensor> {
-    const { model, positive, guided } = this;
-    const rowEmbeddings = guided ? [...frames.map(() => this.unconditional), ...frames.map(() => positive.embeddings)] : frames.map(() => positive.embeddings);
-    const rows = rowEmbeddings.length;
-    const context = new Float32Array(rows * positive.embeddings.length);
-    rowEmbeddings.forEach((row, i) => context.set(row, i * positive.embeddings.length));
-    const inputs: Record<string, Tensor> = {
-      encoder_hidden_states: floatTensor(model.unet.floatType, context, [rows, positive.sequenceLength, positive.hiddenSize]),
-    };
-    const conditionDim = model.unet.timestepCondDim;
-    if (conditionDim) {
-      inputs.timestep_cond = floatTensor(model.unet.floatType, guidanceEmbedding(this.options.cfg, conditionDim, rows), [rows, conditionDim]);
-    }
-    return inputs;
   }
 
   /** x·c_in(σ) into frame i's row of the UNet input, and into its conditional row too under CFG. */
@@ -205,15 +173,13 @@ class SamplingRun {
       this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
-    const feeds = this.batchInputs(frames);
+    const feeds = promptFeeds(model, this.positive, this.unconditional, k, options.cfg);
     const sample = this.sample.subarray(0, rows * size);
     const conditional = Array.from({ length: rows }, (_, r) => !guided || r >= k);
 
     for (let step = 0; step <= lastStep; step++) {
       const [sigma, sigmaNext, timestep] = [plan.sigmas[step], plan.sigmas[step + 1], plan.timesteps[step]];
-      // A float16 tensor is a converted copy, so the input is wrapped again at every step.
-      feeds.sample = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
-      feeds.timestep = timestepTensor(model.unet, timestep, rows);
+      Object.assign(feeds, stepFeeds(model, sample, [rows, latent.channels, latent.height, latent.width], timestep));
       if (this.attention) Object.assign(feeds, this.attention.forBatch(frames, conditional));
       const started = performance.now();
       const result = await this.session.run(feeds);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { NoCrossAttentionError } from '../server/onnx/cross-attention-patch.ts';
 import { injectAttention, parseWords } from '../server/onnx/inject.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'InjectCrossAttention',

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { fileFingerprint } from '../server/file-identity.ts';
-import { asInputError } from '../server/media/input-error.ts';
-import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from '../server/media/input-files.ts';
+import { asInputError } from './support/input-error.ts';
+import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from './support/input-files.ts';
 import { decodeVideo, TooManyFramesError } from '../server/media/video-decode.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 /** Refuse selections that would hold more than this in frames (a long 1080p clip can ask for tens of GB). */
 const MAX_FRAME_BYTES = 4 * 1024 ** 3;

@@ -1,7 +1,7 @@
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES } from '../server/runtime/samplers.ts';
 import { sampleLatents } from '../server/runtime/sampling.ts';
-import { defineNode } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
   type: 'Sampler',

@@ -1,6 +1,7 @@
-import { maskCountProblem } from '../server/media/mask-frames.ts';
-import { measureStability, type StabilityMetrics } from '../server/media/stability.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { maskCountProblem } from '../server/masks/mask-frames.ts';
+import { measureStability, type StabilityMetrics } from '../server/analysis/stability.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 function describe(metrics: StabilityMetrics): string {
   const show = (value: number | null, digits: number) => (value === null ? 'n/a' : value.toFixed(digits));

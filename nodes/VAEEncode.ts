@@ -1,5 +1,6 @@
 import { encodeImages } from '../server/runtime/vae.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const FRAMES_PER_RUN = 4;
 

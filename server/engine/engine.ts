@@ -1,16 +1,19 @@
 // The execution engine: validates a prompt, works out what is cached, runs the rest in order and
 // emits ComfyUI's events. It knows nothing of HTTP or WebSockets.
-import type { ComboEnvironment, ExecuteContext, Folders, Logger, NodeDefinition } from '../../nodes/define.ts';
-import { NodeInputError } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { ComboEnvironment, ExecuteContext, NodeDefinition } from './node-contract.ts';
+import type { NodeRegistry } from './node-registry.ts';
 import { keyParts, nodeCacheKey } from './cache-key.ts';
 import { DiskCache } from './disk-cache.ts';
-import type { EngineEvent, EventSink, ExecutionErrorData } from './events.ts';
+import type { EngineEvent, EventSink, ExecutionErrorData } from '../../common/events.ts';
+import { executionError } from './execution-error.ts';
 import { MemoryCache, type CacheEntry } from './memory-cache.ts';
 import { makePlan, PlanMemo, type Plan } from './plan.ts';
 import { NotPersistableError } from './serialize.ts';
-import { linkedValueError, validatePrompt, type ErrorDetail, type ValidationResult, type ValidNode } from './validate.ts';
-import { byteSize, deepFreeze, MutationGuard } from './values.ts';
+import type { ErrorDetail } from '../../common/node-errors.ts';
+import { linkedValueError, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
+import { byteSize, deepFreeze, MutationGuard } from './cached-values.ts';
+import type { Folders, Logger } from '../config.ts';
+import { LimelightError, NodeInputError } from '../errors.ts';
 
 export interface EngineOptions {
   registry: NodeRegistry;
@@ -45,12 +48,15 @@ export interface RunResult {
   validation?: Extract<ValidationResult, { ok: false }>;
 }
 
-class InterruptedError extends Error {}
+class InterruptedError extends LimelightError {}
 
 /** Error for a node that wrote into one of its (shared, cached) inputs. */
 class InputMutatedError extends NodeInputError {}
 
-/** A linked value its input does not accept, named by validation's error type (e.g. value_not_in_list). */
+/**
+ * A linked value its input does not accept. Named by validation's error type (e.g. value_not_in_list)
+ * rather than its class, so it reads as the same refusal a literal value gets.
+ */
 class LinkedValueError extends NodeInputError {
   constructor(detail: ErrorDetail) {
     super(detail.extra_info.input_name ?? '', detail.details);
@@ -200,7 +206,7 @@ class PromptRun {
       for (const id of cached) if (consumers.has(id)) await this.entryFor(id);
       for (const id of order) {
         if (!toRun.has(id)) continue;
-        if (this.signal.aborted) throw new InterruptedError();
+        if (this.signal.aborted) throw new InterruptedError('interrupted');
         current = this.nodes.get(id)!;
         await this.runNode(current);
         this.release(current, consumers);
@@ -318,7 +324,7 @@ class PromptRun {
       signal: this.signal,
       log: { info: (m) => this.log.info(prefix + m), warn: (m) => this.log.warn(prefix + m) },
       progress: (value, max, detail) => {
-        if (this.signal.aborted) throw new InterruptedError();
+        if (this.signal.aborted) throw new InterruptedError('interrupted');
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail } });
       },
       preview: this.options.previews
@@ -340,20 +346,14 @@ class PromptRun {
     const err = error instanceof Error ? error : new Error(String(error));
     // An input error may name the upstream node whose input is at fault (an injected mask the Sampler refuses).
     const named = err instanceof NodeInputError && err.nodeId !== undefined ? this.nodes.get(err.nodeId) : undefined;
-    const blamed = named ?? node;
-    const data: ExecutionErrorData = {
-      prompt_id: this.promptId,
-      node_id: blamed?.id ?? '',
-      node_type: blamed?.type ?? '',
-      input_name: err instanceof NodeInputError ? err.inputName : undefined,
+    const blamed = named ?? node ?? undefined;
+    const data = executionError({
+      promptId: this.promptId,
+      error: err,
+      node: blamed,
       executed: this.executed,
-      exception_message: err.message,
-      exception_type: err.name,
-      traceback: (err.stack ?? '').split('\n').slice(1, 12).map((l) => l.trim()),
-      current_inputs: blamed ? summariseInputs(blamed) : {},
-      current_outputs: {},
-      timestamp: Date.now(),
-    };
+      currentInputs: blamed ? summariseInputs(blamed) : {},
+    });
     this.emit({ type: 'execution_error', data });
     return { status: 'error', outputs: this.uiOutputs, executed: this.executed, cached, error: data };
   }

@@ -1,7 +1,8 @@
 // Decoding a video into uint8 RGB frames through a pipe, holding only the frames asked for.
-import type { ImageBatch } from '../../nodes/types.ts';
 import { probeVideo, type VideoInfo } from './probe.ts';
 import { startTool } from './tool-process.ts';
+import type { ImageBatch } from './image-batch.ts';
+import { LimelightError } from '../errors.ts';
 
 export interface FrameSelection {
   /** Resample to this rate first (0 = the source rate). */
@@ -24,7 +25,7 @@ export interface DecodeOptions {
   maxBytes?: number;
 }
 
-export class TooManyFramesError extends Error {}
+export class TooManyFramesError extends LimelightError {}
 
 export const KEEP_ALL: FrameSelection = { forceRate: 0, skipFirstFrames: 0, selectEveryNth: 1, frameLoadCap: 0, width: 0, height: 0 };
 

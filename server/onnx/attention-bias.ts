@@ -5,7 +5,7 @@
 // Chained injections sum: B = Σᵢ Lᵢ[q]·Gᵢ[k], so most layers are fed the factors L and G, not B itself.
 import { TensorProto_DataType } from 'onnx-buf';
 import { toHalfArray } from '../runtime/float16.ts';
-import { areaResample } from '../media/mask-ops.ts';
+import { areaResample } from '../masks/mask-ops.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
 
 const FLOOR = 1e-4;

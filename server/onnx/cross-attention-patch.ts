@@ -20,6 +20,7 @@ import {
 import { fromHalfBits, toHalfArray } from '../runtime/float16.ts';
 import { CrossAttentionSearch, ENCODER_INPUT, type CrossAttentionLayer } from './cross-attention-find.ts';
 import { GraphIndex, tensorNumbers } from './graph-index.ts';
+import { LimelightError } from '../errors.ts';
 
 /** Bump when the surgery changes: patched files are cached under it. */
 export const SURGERY_VERSION = 2;
@@ -48,7 +49,7 @@ export interface PatchResult {
   biasInputs: BiasInput[];
 }
 
-export class NoCrossAttentionError extends Error {}
+export class NoCrossAttentionError extends LimelightError {}
 
 type BiasSpec = Omit<BiasInput, 'layers'>;
 

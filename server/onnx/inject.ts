@@ -1,7 +1,7 @@
 // Attaches an attention mask to a MODEL: points it at the patched UNet and records the mask as plain data
 // (server/runtime/attention-feeds.ts turns it into bias feeds when sampling runs). The surgery is done once
 // per UNet file (cached on disk); masks and weights only change what is fed, so the session is reused.
-import type { AttentionMask, DiffusionModel } from '../runtime/values.ts';
+import type { AttentionMask, DiffusionModel } from '../runtime/model-values.ts';
 import { ensurePatchedModel } from './patched-model.ts';
 
 export function parseWords(words: string): string[] {

@@ -2,10 +2,10 @@
 // made before sampling (each mask's count fits the clip, its words are in the prompt; errors name the
 // InjectCrossAttention node and input at fault) and the bias feeds of each UNet call.
 import * as ort from 'onnxruntime-node';
-import { NodeInputError } from '../../nodes/define.ts';
-import { maskCountProblem, maskForFrame } from '../media/mask-frames.ts';
+import { NodeInputError } from '../errors.ts';
+import { maskCountProblem, maskForFrame } from '../masks/mask-frames.ts';
 import { biasTensor, FrameBias, tokenGate } from '../onnx/attention-bias.ts';
-import type { AttentionInjection, AttentionMask, Conditioning } from './values.ts';
+import type { AttentionInjection, AttentionMask, Conditioning } from './model-values.ts';
 
 /** Distinct frame biases kept per run; one per mask combination the clip uses, so rarely more than its frames. */
 const MAX_FRAME_BIASES = 256;

@@ -1,9 +1,9 @@
 // The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
-import type { MaskBatch } from '../../nodes/types.ts';
-import { maskForFrame } from '../media/mask-frames.ts';
-import { areaResample } from '../media/mask-ops.ts';
+import { maskForFrame } from '../masks/mask-frames.ts';
+import { areaResample } from '../masks/mask-ops.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
 
 /** A keep-mask (its count checked with maskCountProblem) area-averaged to the latent grid, one grid per mask, made on first use. */
 export class LatentKeepMask {

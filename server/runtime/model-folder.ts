@@ -6,7 +6,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { checkTextEncoder, checkUNet, checkVaeDecoder, checkVaeEncoder, ModelContractError } from './contract.ts';
 import { parseSchedulerConfig, type SchedulerConfig } from './schedule.ts';
 import { sessions, type Device, type Provider } from './sessions.ts';
-import type { ClipModel, DiffusionModel, VaeModel } from './values.ts';
+import type { ClipModel, DiffusionModel, VaeModel } from './model-values.ts';
 
 type Metadata = readonly InferenceSession.ValueMetadata[];
 

@@ -5,9 +5,9 @@
 // output, the next input written to both CFG halves in one pass, one input buffer for every batch):
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession } from 'onnxruntime-node';
-import { NodeInputError } from '../../nodes/define.ts';
-import type { MaskBatch } from '../../nodes/types.ts';
-import { maskCountProblem } from '../media/mask-frames.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import { maskCountProblem } from '../masks/mask-frames.ts';
+import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
 import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
@@ -15,7 +15,7 @@ import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, ty
 import { sessions } from './sessions.ts';
 import { readFloats } from './tensors.ts';
 import { isGuided, promptFeeds, stepFeeds } from './unet-feeds.ts';
-import type { Conditioning, DiffusionModel, LatentBatch } from './values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
 
 export interface SampleOptions {
   seed: number;

@@ -3,7 +3,7 @@
 // the scaled latents and the timestep. Attention-bias feeds come from attention-feeds.ts.
 import type { Tensor } from 'onnxruntime-node';
 import { floatTensor, timestepTensor } from './tensors.ts';
-import type { Conditioning, DiffusionModel } from './values.ts';
+import type { Conditioning, DiffusionModel } from './model-values.ts';
 
 /** Whether a call also runs the unconditional rows (classifier-free guidance); LCM UNets take the scale as an embedding instead. */
 export function isGuided(model: DiffusionModel, cfg: number): boolean {

@@ -1,9 +1,9 @@
 // IMAGE ↔ LATENT through the VAE parts, a few frames per session run. Latents are kept in the sampler's
 // space (VAE latents × scaling_factor); an 8-channel encoder output (mean ‖ logvar) contributes its mean.
-import type { ImageBatch } from '../../nodes/types.ts';
 import { sessions } from './sessions.ts';
 import { floatTensor, readFloats } from './tensors.ts';
-import type { LatentBatch, VaeModel } from './values.ts';
+import type { LatentBatch, VaeModel } from './model-values.ts';
+import type { ImageBatch } from '../media/image-batch.ts';
 
 export interface VaeProgress {
   /** Called after each batch with the number of frames done; may throw to stop. */

@@ -2,12 +2,12 @@
 // refuses one that is not among the options, as validation refuses such a literal.
 import { describe, expect, it } from 'vitest';
 import MathNode from '../../nodes/Math.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import SaveText from '../../nodes/SaveText.ts';
 import Text from '../../nodes/Text.ts';
 import { Engine } from '../../server/engine/engine.ts';
-import type { EngineEvent } from '../../server/engine/events.ts';
-import type { Prompt } from '../../server/engine/prompt.ts';
+import type { EngineEvent } from '../../common/events.ts';
+import type { Prompt } from '../../common/prompt.ts';
 import { makeFolders } from '../helpers/context.ts';
 
 const engine = new Engine({ registry: new NodeRegistry([Text, MathNode, SaveText]), folders: makeFolders(), memoryBudgetBytes: 1 << 20 });

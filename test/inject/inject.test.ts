@@ -2,14 +2,14 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
-import type { MaskBatch } from '../../nodes/types.ts';
-import { byteSize } from '../../server/engine/values.ts';
+import { NodeInputError } from '../../server/errors.ts';
+import { byteSize } from '../../server/engine/cached-values.ts';
 import { SURGERY_VERSION } from '../../server/onnx/cross-attention-patch.ts';
 import { injectAttention, parseWords } from '../../server/onnx/inject.ts';
 import { AttentionFeeds, checkAttention } from '../../server/runtime/attention-feeds.ts';
-import type { AttentionMask, Conditioning, DiffusionModel } from '../../server/runtime/values.ts';
+import type { AttentionMask, Conditioning, DiffusionModel } from '../../server/runtime/model-values.ts';
 import { attentionTestModel, DIMS } from '../helpers/attention-graphs.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 
 const { tokens: T, latent: L } = DIMS;
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../server/onnx/graph-builder.ts';
 import { inspectModel } from '../../server/onnx/inspect.ts';
-import { demoModel } from '../runtime/fixtures.ts';
+import { demoModel } from '../helpers/runtime-fixtures.ts';
 
 /** A UNet-shaped graph with the export's inputs and a self-attention-like Softmax, but no cross-attention. */
 function unetWithoutCrossAttention(): Uint8Array {

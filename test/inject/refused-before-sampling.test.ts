@@ -5,12 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { Engine } from '../../server/engine/engine.ts';
-import type { EngineEvent } from '../../server/engine/events.ts';
-import type { Prompt } from '../../server/engine/prompt.ts';
+import type { EngineEvent } from '../../common/events.ts';
+import type { Prompt } from '../../common/prompt.ts';
 import { encodePng } from '../../server/media/image-io.ts';
-import { DEMO_MODEL_NAME, ensureDemoModel } from '../../server/onnx/demo-model.ts';
+import { DEMO_MODEL_NAME, ensureDemoModel } from '../../server/demo/demo-model.ts';
 import { makeFolders } from '../helpers/context.ts';
 
 const SIZE = 64;

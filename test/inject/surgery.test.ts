@@ -6,7 +6,7 @@ import { ModelProtoSchema, TensorProto_DataType, type ModelProto, type NodeProto
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { biasTensor, featherOnce, FrameBias, tokenGate, type Injection } from '../../server/onnx/attention-bias.ts';
-import { areaResample } from '../../server/media/mask-ops.ts';
+import { areaResample } from '../../server/masks/mask-ops.ts';
 import { findCrossAttention, type AttentionShape } from '../../server/onnx/cross-attention-find.ts';
 import { NoCrossAttentionError, patchCrossAttention, type BiasInput } from '../../server/onnx/cross-attention-patch.ts';
 import { ensurePatchedModel } from '../../server/onnx/patched-model.ts';

@@ -2,14 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
 import LoadVideo from '../../nodes/LoadVideo.ts';
-import type { ImageBatch } from '../../nodes/types.ts';
 import { fileFingerprint } from '../../server/file-identity.ts';
 import { runTool } from '../../server/media/tool-process.ts';
 import { decodeVideo, KEEP_ALL, TooManyFramesError } from '../../server/media/video-decode.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { frameNumber, lavfiClip, numberedClip } from './clips.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import { NodeInputError } from '../../server/errors.ts';
 
 const DEFAULTS = { frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, force_rate: 0, width: 0, height: 0 };
 

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../server/onnx/graph-builder.ts';
 import { inspectModel } from '../../server/onnx/inspect.ts';
-import type { DemoModelVariant } from '../../server/onnx/demo-model.ts';
+import type { DemoModelVariant } from '../../server/demo/demo-model.ts';
 import { listModelFolders, loadModel } from '../../server/runtime/model-folder.ts';
 import { sampleLatents } from '../../server/runtime/sampling.ts';
 import { createSession, cudaProviderInstalled } from '../../server/runtime/sessions.ts';
 import { encodePrompt } from '../../server/runtime/text-encoding.ts';
 import { encodeImages } from '../../server/runtime/vae.ts';
-import { demoModel, syntheticClip } from './fixtures.ts';
+import { demoModel, syntheticClip } from '../helpers/runtime-fixtures.ts';
 
 /** A stand-in UNet with the given inputs (out_sample = sample), to provoke contract errors. */
 function writeUNet(dir: string, inputs: { sample?: string; contextDims?: (number | string)[] }): void {

@@ -1,29 +1,28 @@
 // The model nodes end to end on the demo model: LoadModel → TextEncode → VAEEncode → Sampler → VAEDecode.
 import path from 'node:path';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import type { InferenceSession } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
-import type { ExecuteContext, NodeDefinition } from '../../nodes/define.ts';
+import type { ExecuteContext, NodeDefinition } from '../../server/engine/node-contract.ts';
+import { runNode } from '../helpers/run-node.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
 import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
-import type { ImageBatch } from '../../nodes/types.ts';
-import { digestBytes } from '../../server/engine/values.ts';
-import type { Conditioning, DiffusionModel, LatentBatch, VaeModel, ClipModel } from '../../server/runtime/values.ts';
+import { digestBytes } from '../../server/engine/cached-values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch, VaeModel, ClipModel } from '../../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
 import { watchUNetRuns } from '../helpers/unet-runs.ts';
-import { demoModel, meanRgb, psnr, sampleClipFrames, syntheticClip } from './fixtures.ts';
+import { demoModel, meanRgb, psnr, sampleClipFrames, syntheticClip } from '../helpers/runtime-fixtures.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
 
 const modelDir = demoModel({}, 'limelight-demo');
 const context = (overrides: Partial<ExecuteContext> = {}) =>
   makeContext({ folders: { ...makeFolders(), models: path.dirname(modelDir) }, ...overrides });
 
-async function run(node: NodeDefinition, inputs: Record<string, unknown>, ctx = context()): Promise<unknown[]> {
-  return (await node.execute(inputs as never, ctx)).outputs;
-}
+const run = (node: NodeDefinition, inputs: Record<string, unknown>, ctx = context()) => runNode(node, inputs, ctx);
 
 const [model, clip, vae] = (await run(LoadModel, { model: 'limelight-demo', device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
 const encode = async (text: string) => (await run(TextEncode, { clip, text }))[0] as Conditioning;
@@ -47,7 +46,7 @@ const neutral = await encode('a photo of a street');
 
 describe('model nodes on the demo model', () => {
   it('LoadModel reports the provider and lists model folders', async () => {
-    const result = await LoadModel.execute({ model: 'limelight-demo', device: 'cpu' } as never, context());
+    const result = await LoadModel.execute({ model: 'limelight-demo', device: 'cpu' }, context());
     expect(result.ui?.text).toEqual(['limelight-demo on cpu']);
     const env = { folders: { ...makeFolders(), models: path.dirname(modelDir) } };
     const models = new NodeRegistry([LoadModel]).objectInfo(env).LoadModel.input.required.model;

@@ -1,0 +1,100 @@
+// The values the model sockets carry (MODEL, CLIP, VAE, CONDITIONING, LATENT). Plain data: models are
+// descriptions (files, device, detected signatures); sessions live in the session cache.
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import type { BiasInput } from '../onnx/cross-attention-patch.ts';
+import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncoderSignature } from './contract.ts';
+import type { SchedulerConfig } from './schedule.ts';
+import type { Device, Provider } from './sessions.ts';
+import type { WordTokens } from './tokenizer.ts';
+
+/** Latent frames in the sampler's space (the VAE latents × scaling_factor), channels × height × width each. */
+export interface LatentBatch {
+  readonly channels: number;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second of the source clip (0 for stills). */
+  readonly fps: number;
+  readonly frames: readonly Float32Array[];
+}
+
+/** A prompt's text-encoder output, with where each word's tokens are. */
+export interface Conditioning {
+  readonly text: string;
+  readonly ids: Int32Array;
+  readonly words: readonly WordTokens[];
+  /** The prompt had more tokens than fit; the rest was cut off. */
+  readonly truncated: boolean;
+  readonly sequenceLength: number;
+  readonly hiddenSize: number;
+  /** sequenceLength × hiddenSize. */
+  readonly embeddings: Float32Array;
+  /** The empty prompt's embeddings: the unconditional half of CFG when no negative is connected. */
+  readonly emptyPrompt: Float32Array;
+}
+
+/** One InjectCrossAttention node's mask on a MODEL. */
+export interface AttentionMask {
+  /** The InjectCrossAttention node it came from: errors about the mask or the words name that node. */
+  readonly nodeId: string;
+  /** One mask for every frame, or one per frame. */
+  readonly masks: MaskBatch;
+  readonly weight: number;
+  /** Lower-case prompt words whose attention follows the mask; empty = the whole prompt. */
+  readonly words: readonly string[];
+}
+
+/**
+ * Attention masks on a MODEL, as plain data (measured by the memory cache, structured-clone-able): the
+ * bias feeds are built from them when sampling runs (attention-feeds.ts).
+ */
+export interface AttentionInjection {
+  /** The unpatched UNet, which runs again when the weights drop to 0. */
+  readonly sourceFile: string;
+  /** The patched graph (the model's unetFile) is identified by the source's content hash and the surgery version. */
+  readonly sourceHash: string;
+  readonly surgeryVersion: number;
+  /** The patched graph's bias inputs. */
+  readonly biasInputs: readonly BiasInput[];
+  /** In chain order; their biases add. */
+  readonly masks: readonly AttentionMask[];
+}
+
+export interface DiffusionModel {
+  readonly kind: 'diffusion-model';
+  /** Model folder name, for messages. */
+  readonly name: string;
+  readonly folder: string;
+  /** The UNet graph to run (attention injection points this at a patched copy). */
+  readonly unetFile: string;
+  readonly device: Device;
+  readonly provider: Provider;
+  readonly unet: UNetSignature;
+  readonly scheduler: SchedulerConfig;
+  readonly latentChannels: number;
+  readonly attention?: AttentionInjection;
+  /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
+  readonly previewVae?: VaeModel;
+}
+
+export interface ClipModel {
+  readonly kind: 'clip';
+  readonly name: string;
+  readonly textEncoderFile: string;
+  readonly tokenizerDir: string;
+  readonly device: Device;
+  readonly signature: TextEncoderSignature;
+}
+
+export interface VaeModel {
+  readonly kind: 'vae';
+  readonly name: string;
+  readonly encoderFile?: string;
+  readonly decoderFile: string;
+  readonly device: Device;
+  readonly encoder?: VaeEncoderSignature;
+  readonly decoder: VaeDecoderSignature;
+  readonly scalingFactor: number;
+  /** Image pixels per latent pixel: 2^(len(block_out_channels) − 1). */
+  readonly downFactor: number;
+  readonly latentChannels: number;
+}

@@ -8,8 +8,8 @@ export default defineNode({
   type: 'VAEDecode',
   displayName: 'VAE Decode',
   category: 'limelight/latent',
-  description: 'Decodes latent frames back into uint8 RGB frames.',
-  version: 1,
+  description: 'Decodes latent frames back into uint8 RGB frames, cropped back to the source size when VAE Encode padded them.',
+  version: 2,
   inputs: {
     required: {
       vae: { type: 'VAE' },

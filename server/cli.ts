@@ -35,6 +35,7 @@ Commands:
   validate <file>                 check a workflow or prompt and print its node errors
   nodes [type]                    list the node types and their inputs
   inspect-model <dir>             a model folder's parts, their inputs/outputs and what was detected
+                                  (exit 2: not a usable model folder; 3: its UNet has no cross-attention to inject into)
   serve                           start the ComfyUI-compatible server and the editor (http://127.0.0.1:8188)
       --host ADDR                   address to listen on (default 127.0.0.1; 0.0.0.0 serves the network)
       --port N                      port (default 8188; 0 picks a free one)
@@ -273,9 +274,16 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         return commandNodes(rest[0], settings, io);
       case 'inspect-model': {
         if (rest.length !== 1) throw new UsageError('inspect-model takes one model folder');
-        const { inspectModel } = await import('./onnx/inspect.ts');
-        io.out(await inspectModel(rest[0]));
-        return EXIT.OK;
+        const [{ inspectModel }, { ModelContractError }] = await Promise.all([import('./onnx/inspect.ts'), import('./runtime/contract.ts')]);
+        try {
+          const report = await inspectModel(rest[0]);
+          io.out(report.text);
+          return report.crossAttentionFound ? EXIT.OK : EXIT.FAILED;
+        } catch (error) {
+          if (!(error instanceof ModelContractError)) throw error;
+          io.out(error.message);
+          return EXIT.INVALID;
+        }
       }
       case 'serve': {
         const { parseServeFlags, serve } = await import('./api/serve-command.ts');

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { NodeInputError } from '../errors.ts';
 import { maskCountProblem, maskForFrame } from '../masks/mask-frames.ts';
 import { biasTensor, FrameBias, tokenGate } from '../onnx/attention-bias.ts';
-import type { AttentionInjection, AttentionMask, Conditioning } from './model-values.ts';
+import type { AttentionInjection, AttentionMask, Conditioning, LatentPadding } from './model-values.ts';
 
 /** Distinct frame biases kept per run; one per mask combination the clip uses, so rarely more than its frames. */
 const MAX_FRAME_BIASES = 256;
@@ -34,7 +34,8 @@ export function checkAttention(attention: AttentionInjection, positive: Conditio
 }
 
 /**
- * The bias feeds of one sampling run (its prompt and latent size fixed). A frame's bias depends only on
+ * The bias feeds of one sampling run (its prompt and latent grid fixed; masks are placed on the padded grid
+ * as the source was, when it was padded). A frame's bias depends only on
  * its masks, so frames that share masks share one FrameBias, and a batch whose rows have the same biases
  * as the previous call (the next step, or the next batch under one mask) reuses its tensors.
  */
@@ -50,6 +51,7 @@ export class AttentionFeeds {
     private readonly positive: Conditioning,
     private readonly latentWidth: number,
     private readonly latentHeight: number,
+    private readonly padding?: LatentPadding,
   ) {
     this.gates = attention.masks.map((mask) => tokenGateFor(mask, positive));
     this.divisors = attention.biasInputs.map((b) => b.divisor);
@@ -92,7 +94,7 @@ export class AttentionFeeds {
         weight: mask.weight,
         gate: this.gates[i],
       }));
-      bias = new FrameBias(this.latentWidth, this.latentHeight, parts, this.divisors);
+      bias = new FrameBias(this.latentWidth, this.latentHeight, parts, this.divisors, this.padding);
       if (this.frameBiases.size >= MAX_FRAME_BIASES) this.frameBiases.clear();
       this.frameBiases.set(id, bias);
     }

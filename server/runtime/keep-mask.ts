@@ -2,10 +2,11 @@
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
 import { maskForFrame } from '../masks/mask-frames.ts';
-import { areaResample } from '../masks/mask-ops.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
+import { maskOnLatentGrid } from './latent-padding.ts';
+import type { LatentPadding } from './model-values.ts';
 
-/** A keep-mask (its count checked with maskCountProblem) area-averaged to the latent grid, one grid per mask, made on first use. */
+/** A keep-mask (its count checked with maskCountProblem) area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
 export class LatentKeepMask {
   private readonly grids = new Map<Float32Array, Float32Array>();
 
@@ -13,6 +14,7 @@ export class LatentKeepMask {
     private readonly mask: MaskBatch,
     private readonly latentWidth: number,
     private readonly latentHeight: number,
+    private readonly padding?: LatentPadding,
   ) {}
 
   /** The frame's mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
@@ -20,7 +22,7 @@ export class LatentKeepMask {
     const mask = maskForFrame(this.mask.masks, frame);
     let grid = this.grids.get(mask);
     if (!grid) {
-      grid = areaResample(mask, this.mask.width, this.mask.height, this.latentWidth, this.latentHeight);
+      grid = maskOnLatentGrid(mask, this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
       this.grids.set(mask, grid);
     }
     return grid;

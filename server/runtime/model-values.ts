@@ -7,11 +7,26 @@ import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
 
+/**
+ * Where the source images lie in padded frames: VAEEncode pads at the right and bottom to a size the
+ * model takes, masks map onto the padded latent grid by it, and VAEDecode crops back.
+ */
+export interface LatentPadding {
+  /** The source images' size in pixels. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+  /** The padded images' size in pixels (the latent grid × the VAE's down-factor). */
+  readonly paddedWidth: number;
+  readonly paddedHeight: number;
+}
+
 /** Latent frames in the sampler's space (the VAE latents × scaling_factor), channels × height × width each. */
 export interface LatentBatch {
   readonly channels: number;
   readonly width: number;
   readonly height: number;
+  /** Set when the encoded images were padded to fit the model. */
+  readonly padding?: LatentPadding;
   /** Frames per second of the source clip (0 for stills). */
   readonly fps: number;
   readonly frames: readonly Float32Array[];
@@ -71,6 +86,8 @@ export interface DiffusionModel {
   readonly unet: UNetSignature;
   readonly scheduler: SchedulerConfig;
   readonly latentChannels: number;
+  /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
+  readonly latentMultiple: number;
   readonly attention?: AttentionInjection;
   /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
   readonly previewVae?: VaeModel;
@@ -97,4 +114,6 @@ export interface VaeModel {
   /** Image pixels per latent pixel: 2^(len(block_out_channels) − 1). */
   readonly downFactor: number;
   readonly latentChannels: number;
+  /** The same folder's UNet takes latent sides that are multiples of this: VAEEncode pads images to downFactor × latentMultiple. */
+  readonly latentMultiple: number;
 }

@@ -71,6 +71,13 @@ export function checkSamplingInputs(model: DiffusionModel, positive: Conditionin
   if (latent.channels !== model.latentChannels) {
     throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
   }
+  const multiple = model.latentMultiple;
+  if (latent.width % multiple !== 0 || latent.height % multiple !== 0) {
+    throw new NodeInputError(
+      'latent',
+      `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
+    );
+  }
   const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask.masks.length, latent.frames.length) : null;
   if (keepMaskProblem) throw new NodeInputError('keep_mask', keepMaskProblem);
   if (model.attention) checkAttention(model.attention, positive, latent.frames.length);
@@ -93,7 +100,7 @@ export async function sampleLatents(
     for (let start = 0; start < frameCount; start += options.batchSize) {
       out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, frameCount - start) }, (_, i) => start + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out };
+    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
   } finally {
     lease.release();
   }
@@ -128,8 +135,8 @@ class SamplingRun {
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height);
-    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {

@@ -58,6 +58,7 @@ export default defineNode({
         keepMask,
       },
       {
+        signal: ctx.signal,
         onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }),
         preview: previewMap ? throttledPreview(previewMap, latent.width, latent.height, (jpeg) => ctx.preview?.('jpeg', jpeg)) : undefined,
       },

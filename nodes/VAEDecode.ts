@@ -22,7 +22,7 @@ export default defineNode({
     if (samples.channels !== vae.latentChannels) {
       throw new NodeInputError('samples', `the latents have ${samples.channels} channels but ${vae.name}'s VAE decodes ${vae.latentChannels}; use the VAE of the model that made them`);
     }
-    const images = await decodeLatents(vae, samples, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'decoding' }));
+    const images = await decodeLatents(vae, samples, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'decoding' }), ctx.signal);
     return { outputs: [images] };
   },
 });

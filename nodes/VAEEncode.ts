@@ -22,7 +22,7 @@ export default defineNode({
   persist: true,
   execute: async ({ vae, image }, ctx) => {
     if (image.frames.length === 0) throw new NodeInputError('image', 'the image batch has no frames');
-    const latent = await encodeImages(vae, image, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'encoding' }));
+    const latent = await encodeImages(vae, image, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'encoding' }), ctx.signal);
     return { outputs: [latent] };
   },
 });

@@ -155,9 +155,12 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
   let prompt = loaded.prompt;
   for (const assignment of (options.set as string[] | undefined) ?? []) prompt = applyOverride(prompt, assignment);
 
+  // The run stays on this thread (no server to keep answering): the Sampler and the VAE yield before every
+  // model call, so the handler runs and the run stops within the call under way. A second Ctrl+C quits.
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const each = options.each as string | undefined;
     if (!each) return await runOnce(engine, { ...loaded, prompt }, settings, io, controller.signal, '');
@@ -174,7 +177,8 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
     }
     return worst;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
 
@@ -299,7 +303,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
             watchAll: values['watch-all'],
           });
           await prepareFirstRun(settings, (text) => io.out(text), { client: true });
-          await serve(options, settings, registry, io.out);
+          await serve(options, settings, io.out);
           return EXIT.OK;
         } catch (error) {
           io.out((error as Error).message);

@@ -1,8 +1,5 @@
 // `limelight serve`: starts the server and runs until Ctrl+C (or SIGTERM), then stops cleanly.
-import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Settings } from '../config.ts';
-import { sessions } from '../runtime/sessions.ts';
-import type { RuntimeHooks } from './context.ts';
 import { generateToken, tokenProblem } from './access-token.ts';
 import { accessPolicy } from './origin-guard.ts';
 import { DEFAULT_HOST, DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
@@ -73,12 +70,6 @@ function editorAddress(url: string, host: string, token: string): string {
   return `${local}/?token=${token} (from other machines, put this machine's name or address in place of localhost)`;
 }
 
-/** The onnxruntime session cache, as the server sees it. */
-const runtime: RuntimeHooks = {
-  provider: () => sessions.list().findLast((s) => s.provider !== 'loading')?.provider ?? null,
-  unloadModels: () => sessions.clear(),
-};
-
 /** What `serve` starts with, read from the flags: checked before anything is prepared or opened. */
 export interface ServeOptions {
   host?: string;
@@ -109,13 +100,11 @@ export function parseServeFlags(flags: ServeFlags): ServeOptions {
   return options;
 }
 
-export async function serve(options: ServeOptions, settings: Settings, registry: NodeRegistry, out: (text: string) => void): Promise<void> {
+export async function serve(options: ServeOptions, settings: Settings, out: (text: string) => void): Promise<void> {
   const { token } = options;
   const server = await startServer({
     ...options,
-    registry,
     settings,
-    runtime,
     log: { info: (m) => out(m), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
   out(`Limelight is serving ${server.url} (input ${settings.folders.input}, output ${settings.folders.output}); Ctrl+C stops it.`);
@@ -129,6 +118,12 @@ export async function serve(options: ServeOptions, settings: Settings, registry:
     process.once('SIGTERM', resolve);
   });
   const running = server.worker.runningPromptId;
-  out(`stopping${running ? `: prompt ${running} is interrupted; queued prompts are kept for the next start` : ''}`);
+  out(`stopping${running ? `: prompt ${running} is interrupted; queued prompts are kept for the next start` : ''} (again to quit at once)`);
+  // A second signal quits without waiting; the prompt cut off is marked failed at the next start.
+  const quit = () => process.exit(130);
+  process.once('SIGINT', quit);
+  process.once('SIGTERM', quit);
   await server.close();
+  process.removeListener('SIGINT', quit);
+  process.removeListener('SIGTERM', quit);
 }

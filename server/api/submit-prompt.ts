@@ -80,6 +80,8 @@ export function submitPrompt(body: unknown, deps: SubmitDeps): SubmitResult {
   const validation = deps.engine.validate(read.prompt, (targets as string[] | null | undefined) ?? undefined);
   if (!validation.ok) return { status: 400, body: { error: validation.error, node_errors: validation.node_errors } };
 
+  // As ComfyUI: when it was queued, in ms (clients show it for prompts still waiting).
+  extraData.create_time = Date.now();
   deps.store.enqueue({ number, promptId, prompt: read.prompt as Record<string, unknown>, extraData, outputsToExecute: validation.outputs });
   deps.queued();
   return { status: 200, body: { prompt_id: promptId, number, node_errors: validation.node_errors } };

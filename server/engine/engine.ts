@@ -34,6 +34,11 @@ export interface RunOptions {
   outputs?: string[];
   /** Someone shows nodes' preview images (the server's editor clients): nodes get ctx.preview. */
   previews?: boolean;
+  /**
+   * Polled at every progress report and node boundary: an interrupt requested from another thread (a
+   * shared flag), seen even while this thread is too busy to receive a message. True aborts the run.
+   */
+  interrupted?: () => boolean;
 }
 
 export type RunStatus = 'success' | 'error' | 'interrupted' | 'invalid';
@@ -166,7 +171,9 @@ class PromptRun {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly executed: string[] = [];
   private readonly uiOutputs: Record<string, Record<string, unknown>> = {};
+  /** Aborted by the caller's signal or by the `interrupted` poll; what the nodes see as ctx.signal. */
   private readonly signal: AbortSignal;
+  private readonly interruption = new AbortController();
   private readonly emit: EventSink;
 
   constructor(
@@ -178,7 +185,7 @@ class PromptRun {
   ) {
     this.nodes = plan.nodes;
     this.keys = plan.keys ?? new Map();
-    this.signal = options.signal ?? new AbortController().signal;
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.interruption.signal]) : this.interruption.signal;
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -206,7 +213,7 @@ class PromptRun {
       for (const id of cached) if (consumers.has(id)) await this.entryFor(id);
       for (const id of order) {
         if (!toRun.has(id)) continue;
-        if (this.signal.aborted) throw new InterruptedError('interrupted');
+        this.stopIfInterrupted();
         current = this.nodes.get(id)!;
         await this.runNode(current);
         this.release(current, consumers);
@@ -218,6 +225,11 @@ class PromptRun {
     } catch (error) {
       return this.failure(error, current, cached);
     }
+  }
+
+  private stopIfInterrupted(): void {
+    if (!this.signal.aborted && this.options.interrupted?.()) this.interruption.abort();
+    if (this.signal.aborted) throw new InterruptedError('interrupted');
   }
 
   private async keyOf(node: ValidNode): Promise<string> {
@@ -324,7 +336,7 @@ class PromptRun {
       signal: this.signal,
       log: { info: (m) => this.log.info(prefix + m), warn: (m) => this.log.warn(prefix + m) },
       progress: (value, max, detail) => {
-        if (this.signal.aborted) throw new InterruptedError('interrupted');
+        this.stopIfInterrupted();
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail } });
       },
       preview: this.options.previews

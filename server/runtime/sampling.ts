@@ -12,6 +12,7 @@ import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
 import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
+import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
 import { readFloats } from './tensors.ts';
 import { isGuided, promptFeeds, stepFeeds } from './unet-feeds.ts';
@@ -50,6 +51,8 @@ export interface SampleHooks {
   onProgress?(progress: SampleProgress): void;
   /** Milliseconds spent inside each `session.run` (benchmarks). */
   onRun?(milliseconds: number): void;
+  /** Checked before every UNet call: once aborted, no further call starts. */
+  signal?: AbortSignal;
   /** Live previews: after a UNet call for which `due()` is true, the batch's first frame as currently denoised. */
   preview?: { due(): boolean; show(latent: Float32Array): void };
 }
@@ -188,6 +191,7 @@ class SamplingRun {
       const [sigma, sigmaNext, timestep] = [plan.sigmas[step], plan.sigmas[step + 1], plan.timesteps[step]];
       Object.assign(feeds, stepFeeds(model, sample, [rows, latent.channels, latent.height, latent.width], timestep));
       if (this.attention) Object.assign(feeds, this.attention.forBatch(frames, conditional));
+      await stopIfAborted(this.hooks.signal);
       const started = performance.now();
       const result = await this.session.run(feeds);
       this.hooks.onRun?.(performance.now() - started);

@@ -9,13 +9,14 @@ import { tokenCookieName } from '../../server/api/access-token.ts';
 import { UnsafeBindError } from '../../server/api/origin-guard.ts';
 import { startServer } from '../../server/api/server.ts';
 import { limelight } from '../helpers/cli.ts';
-import { EventClient, rawRequest, startTestServer, testRegistry, testSettings, type TestServer } from '../helpers/api-server.ts';
+import { API_TEST_NODE_SET } from '../helpers/api-nodes.ts';
+import { EventClient, rawRequest, startTestServer, testSettings, type TestServer } from '../helpers/api-server.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
 describe('starting on a non-loopback address', () => {
   it('is refused without --allow-host or a token, saying why and what to add', async () => {
-    const start = startServer({ registry: testRegistry(), settings: testSettings(), host: '0.0.0.0', port: 0 });
+    const start = startServer({ nodes: API_TEST_NODE_SET, settings: testSettings(), host: '0.0.0.0', port: 0 });
     await expect(start).rejects.toThrow(UnsafeBindError);
     await expect(start).rejects.toThrow(/refusing to listen on 0\.0\.0\.0.*DNS rebinding.*--allow-host NAME.*--token/);
   });

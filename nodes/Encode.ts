@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodePng } from '../server/media/image-io.ts';
 import { reserveOutputFile, validateOutputPrefix, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
-import { encodeVideo, MAX_CRF, VIDEO_FORMAT_EXTENSIONS, type VideoFormat } from '../server/media/video-encode.ts';
+import { encodeVideo, MAX_CRF, VIDEO_FORMAT_EXTENSIONS } from '../server/media/video-encode.ts';
 import { embedInPng, metadataFor, sidecarPath, sidecarText, withStability, type WorkflowMetadata } from '../server/media/workflow-metadata.ts';
 import { defineNode, type ExecuteContext } from '../server/engine/node-contract.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
@@ -56,9 +56,8 @@ export default defineNode({
   output: true,
   validate: ({ filename_prefix }, { folders }) => validateOutputPrefix(folders.output, filename_prefix),
   execute: async ({ images, fps, format, crf, filename_prefix, metrics }, ctx) => {
-    if (!(FORMATS as readonly string[]).includes(format)) throw new NodeInputError('format', `unknown format "${format}"; pick one of ${FORMATS.join(', ')}`);
     if (images.frames.length === 0) throw new NodeInputError('images', 'no frames to encode; check the node feeding images');
-    const videoFormat = format === 'png-sequence' ? undefined : (format as VideoFormat);
+    const videoFormat = format === 'png-sequence' ? undefined : format;
     if (videoFormat && crf > MAX_CRF[videoFormat]) {
       throw new NodeInputError('crf', `crf ${crf} is above ${MAX_CRF[videoFormat]}, the highest ${format} accepts; lower it`);
     }

@@ -1,8 +1,7 @@
 import { requireFit } from '../server/engine/frame-counts.ts';
+import { maskCountProblem } from '../server/masks/mask-frames.ts';
 import { measureStability, type StabilityMetrics } from '../server/analysis/stability.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
-import type { ImageBatch } from '../server/media/image-batch.ts';
-import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
 
 function describe(metrics: StabilityMetrics): string {
@@ -38,12 +37,14 @@ export default defineNode({
     return [];
   },
   execute: ({ source, result, mask }, ctx) => {
-    const [src, out] = [source as ImageBatch, result as ImageBatch];
-    if (src.width !== out.width || src.height !== out.height) {
-      throw new NodeInputError('result', `result frames are ${out.width}×${out.height} but source frames are ${src.width}×${src.height}; resize one to match`);
+    if (source.width !== result.width || source.height !== result.height) {
+      throw new NodeInputError('result', `result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}; resize one to match`);
     }
-    if (Math.min(src.frames.length, out.frames.length) < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
-    const metrics = measureStability(src, out, mask as MaskBatch | undefined);
+    const frames = Math.min(source.frames.length, result.frames.length);
+    const maskProblem = mask ? maskCountProblem('mask', mask.masks.length, frames) : null;
+    if (maskProblem) throw new NodeInputError('mask', maskProblem);
+    if (frames < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
+    const metrics = measureStability(source, result, mask);
     return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
   },
 });

@@ -1,21 +1,14 @@
 // The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
+import { maskForFrame } from '../masks/mask-frames.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
 import { maskOnLatentGrid } from './latent-padding.ts';
 import type { LatentPadding } from './model-values.ts';
 
-/** Why a keep-mask does not fit a clip of `frameCount` frames, or null when it does. */
-export function keepMaskProblem(mask: MaskBatch, frameCount: number): string | null {
-  const count = mask.masks.length;
-  if (count === 1 || count === frameCount) return null;
-  if (count === 0) return 'the keep_mask batch is empty; connect a mask image, or leave keep_mask unconnected';
-  return `keep_mask has ${count} masks but the latent has ${frameCount} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
-}
-
-/** A keep-mask area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
+/** A keep-mask (its count checked with maskCountProblem) area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
 export class LatentKeepMask {
-  private readonly grids = new Map<number, Float32Array>();
+  private readonly grids = new Map<Float32Array, Float32Array>();
 
   constructor(
     private readonly mask: MaskBatch,
@@ -26,11 +19,11 @@ export class LatentKeepMask {
 
   /** The frame's mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
   forFrame(frame: number): Float32Array {
-    const index = this.mask.masks.length === 1 ? 0 : frame;
-    let grid = this.grids.get(index);
+    const mask = maskForFrame(this.mask.masks, frame);
+    let grid = this.grids.get(mask);
     if (!grid) {
-      grid = maskOnLatentGrid(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
-      this.grids.set(index, grid);
+      grid = maskOnLatentGrid(mask, this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
+      this.grids.set(mask, grid);
     }
     return grid;
   }

@@ -37,7 +37,7 @@ function storeTokenAndRedirect(req: Request, res: Response, token: string): bool
   return true;
 }
 
-function guard(policy: OriginPolicy) {
+export function guard(policy: OriginPolicy) {
   return (req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const address = addressProblem(req, policy);

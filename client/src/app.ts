@@ -13,7 +13,9 @@ import { describeNodeClasses, type UploadKind } from './model/node-defs.ts';
 import { promptToWorkflow } from './model/prompt-to-workflow.ts';
 import { RunState } from './model/run-state.ts';
 
+/** The autosave: `{name, modified, workflow}` (older versions stored the bare workflow). */
 const SAVED_WORKFLOW_KEY = 'limelight.workflow';
+const EMPTY_WORKFLOW: Workflow = { nodes: [], links: [] };
 const DEFAULT_EXAMPLE = /hobbyist/i;
 const RUN_EVENTS = ['execution_start', 'execution_cached', 'executing', 'progress', 'executed', 'execution_success', 'execution_error', 'execution_interrupted'];
 
@@ -31,7 +33,6 @@ export class App extends EventTarget {
   readonly runState = new RunState();
   readonly editor: GraphEditor;
   examples: ExampleWorkflow[] = [];
-  workflowName = 'workflow';
   queueRemaining = 0;
 
   private constructor(
@@ -48,7 +49,11 @@ export class App extends EventTarget {
       view,
       hooks: { upload: (node, widget, kinds) => this.#chooseUpload(node, widget, kinds), paintMask: hooks.paintMask },
     });
-    this.editor.addEventListener('change', () => localStorage.setItem(SAVED_WORKFLOW_KEY, JSON.stringify(this.editor.serialize())));
+    this.editor.addEventListener('change', () => {
+      const { workflowName: name, modified } = this.editor;
+      localStorage.setItem(SAVED_WORKFLOW_KEY, JSON.stringify({ name, modified, workflow: this.editor.serializeWithView() }));
+      this.dispatchEvent(new Event('workflow'));
+    });
     for (const type of RUN_EVENTS) {
       api.addEventListener(type, (event) => {
         if (this.runState.handle(type, (event as CustomEvent).detail)) this.#runStateChanged();
@@ -74,6 +79,11 @@ export class App extends EventTarget {
     return app;
   }
 
+  /** The workflow's name, shown in the menu bar and used when saving. */
+  get workflowName(): string {
+    return this.editor.workflowName;
+  }
+
   notify(text: string, kind: Notice['kind'] = 'info'): void {
     this.dispatchEvent(new CustomEvent<Notice>('notice', { detail: { text, kind } }));
   }
@@ -92,28 +102,42 @@ export class App extends EventTarget {
     const saved = localStorage.getItem(SAVED_WORKFLOW_KEY);
     if (saved) {
       try {
-        const workflow = JSON.parse(saved);
-        if (isWorkflow(workflow)) return void this.loadWorkflow(workflow, 'workflow');
+        const parsed = JSON.parse(saved);
+        const { name, modified, workflow } = isWorkflow(parsed) ? { name: 'Untitled', modified: true, workflow: parsed } : parsed;
+        if (isWorkflow(workflow)) {
+          this.#open(workflow, typeof name === 'string' ? name : 'Untitled', { undoable: false, modified: modified !== false });
+          return;
+        }
       } catch {
         // An unreadable saved workflow is replaced by the default one.
       }
     }
     const example = this.examples.find((e) => DEFAULT_EXAMPLE.test(e.name)) ?? this.examples[0];
-    if (example) await this.loadExample(example);
+    if (example) {
+      const workflow = await this.api.getExampleWorkflow(example).catch(() => null);
+      if (workflow) this.#open(workflow, example.name, { undoable: false });
+    }
   }
 
+  /**
+   * Replaces the graph with a workflow (New, Examples, Open, a dropped file, a past run). Undoable: Ctrl+Z
+   * brings back the graph it replaced, unsaved changes included.
+   */
   loadWorkflow(workflow: Workflow, name: string): void {
+    const hadChanges = this.editor.modified && this.editor.graph.nodes.length > 0;
+    const replaced = this.workflowName;
+    this.#open(workflow, name, { undoable: true });
+    if (hadChanges) this.notify(`Opened ${this.workflowName}; Ctrl+Z brings back the unsaved “${replaced}”`);
+  }
+
+  #open(workflow: Workflow, name: string, options: { undoable: boolean; modified?: boolean }): void {
     this.runState.reset();
-    const missing = this.editor.load(workflow);
-    this.workflowName = name.replace(/\.[^.]+$/, '') || 'workflow';
-    this.dispatchEvent(new Event('workflow'));
+    const missing = this.editor.load(workflow, name.replace(/\.[^.]+$/, '') || 'Untitled', options);
     if (missing.length > 0) this.notify(`Unknown node types kept as placeholders: ${missing.join(', ')}`, 'error');
   }
 
   newWorkflow(): void {
-    this.editor.clear();
-    this.workflowName = 'workflow';
-    this.dispatchEvent(new Event('workflow'));
+    this.loadWorkflow(EMPTY_WORKFLOW, 'Untitled');
   }
 
   async loadExample(example: ExampleWorkflow): Promise<void> {
@@ -141,12 +165,13 @@ export class App extends EventTarget {
   }
 
   saveWorkflow(): void {
-    const blob = new Blob([JSON.stringify(this.editor.serialize(), null, 2)], { type: 'application/json' });
+    const blob = new Blob([JSON.stringify(this.editor.serializeWithView(), null, 2)], { type: 'application/json' });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
     link.download = `${this.workflowName}.json`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    this.editor.markSaved();
   }
 
   // ---- Running ----

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolPath } from '../../server/media/binaries.ts';
 import { workflowToPrompt } from '../../server/engine/workflow.ts';
-import { ARTIFACTS_DIR, buildClient, openBrowser, startServer, type BrowserSession, type RunningServer } from './harness.ts';
+import { addNodes as addNodesTo, ARTIFACTS_DIR, buildClient, openBrowser, startServer, type BrowserSession, type RunningServer } from './harness.ts';
 
 // In-page code reads the editor through `window.app` (typed loosely: the page is not part of this program).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -102,14 +102,7 @@ async function drag(from: { x: number; y: number }, to: { x: number; y: number }
 
 /** Adds nodes by type at fixed places; returns their ids. */
 function addNodes(placed: [string, number, number][]): Promise<number[]> {
-  return page().evaluate((placed) => {
-    const { editor } = (globalThis as Json).app;
-    return placed.map(([type, x, y]) => {
-      const node = editor.addNode(type);
-      node.pos = [x, y];
-      return node.id;
-    });
-  }, placed);
+  return addNodesTo(page(), placed);
 }
 
 function runState(): Promise<{ phase: string; errors: Record<string, Json[]>; outputs: Record<string, Json>; executed: string[] }> {

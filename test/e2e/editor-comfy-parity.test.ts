@@ -104,6 +104,7 @@ async function selectOnly(nodeId: number): Promise<void> {
     canvas.select(graph.getNodeById(id));
   }, nodeId);
   await page().focus('#graph-canvas');
+  await page().evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
 }
 
 /** Queues with the Queue button and returns the prompt the editor sent (over the socket or HTTP). */
@@ -111,6 +112,7 @@ async function queueAndCapture(): Promise<Record<string, Json>> {
   await page().evaluate(() => {
     const g = globalThis as Json;
     g.sentPrompt = null;
+    g.previousRun = g.app.app.runState.promptId;
     if (g.app.api.queueWorkflow.spied) return;
     const send = g.app.api.queueWorkflow.bind(g.app.api);
     g.app.api.queueWorkflow = Object.assign((workflow: Json, prompt: Json) => {
@@ -127,8 +129,12 @@ function withoutOrder(workflow: Json): Json {
   return { ...workflow, nodes: workflow.nodes.map(({ order: _order, ...node }: Json) => node) };
 }
 
+/** Waits for the run queued last (not the one before it) to finish. */
 async function waitForRunEnd(): Promise<void> {
-  await page().waitForFunction(() => ['done', 'failed'].includes((globalThis as Json).app.app.runState.phase), undefined, { timeout: 60_000 });
+  await page().waitForFunction(() => {
+    const { promptId, phase } = (globalThis as Json).app.app.runState;
+    return promptId !== (globalThis as Json).previousRun && ['done', 'failed'].includes(phase);
+  }, undefined, { timeout: 60_000 });
 }
 
 describe('the editor for a ComfyUI user, in a 1024×640 window', () => {

@@ -343,7 +343,10 @@ describe('the editor in Chromium', () => {
   it('saves the workflow, restores it on reload, and reopens it from a dropped video', async (context) => {
     if (!server) return context.skip(skipReason);
     const [download] = await Promise.all([page().waitForEvent('download'), page().click('#save-workflow')]);
-    const saved = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    // The file also holds the view (`extra.ds`, as ComfyUI saves it); the rest is the graph.
+    const { ds, ...extra } = JSON.parse(readFileSync((await download.path())!, 'utf8')).extra;
+    const saved = { ...JSON.parse(readFileSync((await download.path())!, 'utf8')), extra };
+    expect(ds.scale).toBeGreaterThan(0);
     expect(saved).toEqual(await workflow());
 
     await page().reload();

@@ -2,10 +2,10 @@
 // (total minus time inside execute) and the cached re-run ÷ first-run ratio, measured side by side.
 import { performance } from 'node:perf_hooks';
 import { ALL_NODES } from '../nodes/index.ts';
-import type { NodeDefinition } from '../nodes/define.ts';
-import { NodeRegistry } from '../nodes/registry.ts';
+import type { NodeDefinition } from '../server/engine/node-contract.ts';
+import { NodeRegistry } from '../server/engine/node-registry.ts';
 import { Engine } from '../server/engine/engine.ts';
-import type { Prompt } from '../server/engine/prompt.ts';
+import type { Prompt } from '../common/prompt.ts';
 import { makeFolders } from '../test/helpers/context.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
 

@@ -3,20 +3,21 @@
 // Sampler without it, interleaved in one process (fastest of each), and the time to build one frame's
 // bias (FrameBias plus the bias tensors of every query resolution).
 import { performance } from 'node:perf_hooks';
-import type { NodeDefinition } from '../nodes/define.ts';
+import type { NodeDefinition } from '../server/engine/node-contract.ts';
 import InjectCrossAttention from '../nodes/InjectCrossAttention.ts';
 import LoadModel from '../nodes/LoadModel.ts';
 import Sampler from '../nodes/Sampler.ts';
 import TextEncode from '../nodes/TextEncode.ts';
 import VAEEncode from '../nodes/VAEEncode.ts';
-import type { MaskBatch } from '../nodes/types.ts';
 import { biasTensor, FrameBias, tokenGate } from '../server/onnx/attention-bias.ts';
-import { DEMO_MODEL_NAME, ensureDemoModel } from '../server/onnx/demo-model.ts';
+import { DEMO_MODEL_NAME, ensureDemoModel } from '../server/demo/demo-model.ts';
 import { ensurePatchedModel } from '../server/onnx/patched-model.ts';
-import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../server/runtime/values.ts';
+import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../test/helpers/context.ts';
-import { sampleClipFrames } from '../test/runtime/fixtures.ts';
+import { sampleClipFrames } from '../test/helpers/runtime-fixtures.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { runNode } from '../test/helpers/run-node.ts';
 
 const FRAMES = 8;
 const ROUNDS = 7;
@@ -28,7 +29,7 @@ export async function run(): Promise<BenchRow[]> {
   const folders = makeFolders();
   ensureDemoModel(folders.models);
   const ctx = () => makeContext({ folders });
-  const node = async (definition: NodeDefinition, inputs: Record<string, unknown>) => (await definition.execute(inputs as never, ctx())).outputs;
+  const node = (definition: NodeDefinition, inputs: Record<string, unknown>) => runNode(definition, inputs, ctx());
 
   const [model, clip, vae] = (await node(LoadModel, { model: DEMO_MODEL_NAME, device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
   const [positive] = (await node(TextEncode, { clip, text: 'a red door in golden light' })) as [Conditioning];

@@ -9,10 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Encode from '../nodes/Encode.ts';
 import LoadVideo from '../nodes/LoadVideo.ts';
-import type { ImageBatch } from '../nodes/types.ts';
 import { toolPath } from '../server/media/binaries.ts';
 import { makeContext } from '../test/helpers/context.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
 
 const FRAMES = 240;
 const SIZE = 512;

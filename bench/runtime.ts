@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
 import Sampler from '../nodes/Sampler.ts';
-import { ensureDemoModel } from '../server/onnx/demo-model.ts';
+import { ensureDemoModel } from '../server/demo/demo-model.ts';
 import { loadModel } from '../server/runtime/model-folder.ts';
 import { gaussianNoise } from '../server/runtime/noise.ts';
 import { inputScale, planSampling } from '../server/runtime/samplers.ts';
@@ -16,11 +16,11 @@ import { sampleLatents } from '../server/runtime/sampling.ts';
 import { sessions } from '../server/runtime/sessions.ts';
 import { floatTensor, timestepTensor } from '../server/runtime/tensors.ts';
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
-import type { Conditioning, DiffusionModel, LatentBatch } from '../server/runtime/values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch } from '../server/runtime/model-values.ts';
 import { decodeLatents, encodeImages } from '../server/runtime/vae.ts';
-import { makeContext } from '../test/helpers/context.ts';
-import { sampleClipFrames } from '../test/runtime/fixtures.ts';
+import { sampleClipFrames } from '../test/helpers/runtime-fixtures.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
+import { runNode } from '../test/helpers/run-node.ts';
 
 const SETTINGS = { seed: 1, steps: 20, cfg: 7, sampler: 'euler', temperature: 0, denoise: 0.5, batch_size: 4, noise_per_frame: false } as const;
 const ROUNDS = 7;
@@ -33,7 +33,7 @@ interface Setup {
 
 async function samplerWall({ model, positive, latent }: Setup): Promise<number> {
   const begin = performance.now();
-  await Sampler.execute({ model, positive, latent, ...SETTINGS } as never, makeContext());
+  await runNode(Sampler, { model, positive, latent, ...SETTINGS });
   return performance.now() - begin;
 }
 

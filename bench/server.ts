@@ -4,12 +4,12 @@
 //    doing 5 ms of JavaScript per frame (also run bare on the engine, alternately: the ratio is what
 //    serving adds), and for the real LoadVideo → Encode pipeline on the 64-frame sample clip.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { defineNode, type NodeDefinition } from '../nodes/define.ts';
+import { defineNode, type NodeDefinition } from '../server/engine/node-contract.ts';
 import { ALL_NODES } from '../nodes/index.ts';
-import { NodeRegistry } from '../nodes/registry.ts';
+import { NodeRegistry } from '../server/engine/node-registry.ts';
 import { startServer, type LimelightServer } from '../server/api/server.ts';
-import { ensureSampleMedia, SAMPLE } from '../server/media/sample-media.ts';
-import { EventClient, testSettings } from '../test/api/helpers.ts';
+import { ensureSampleMedia, SAMPLE } from '../server/demo/sample-media.ts';
+import { EventClient, testSettings } from '../test/helpers/api-server.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
 
 const IDLE_ROUNDS = 40;

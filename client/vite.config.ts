@@ -1,5 +1,5 @@
 // Build with `vite build client` (root = client/). The client imports browser-safe modules shared with
-// the server (nodes/types.ts, server/engine/workflow.ts), so the dev server may read the folder above.
+// the server (common/), so the dev server may read the folder above.
 import { defineConfig } from 'vite';
 
 export default defineConfig({

@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodePng } from '../server/media/image-io.ts';
-import { reserveOutputFile, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
+import { reserveOutputFile, validateOutputPrefix, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
 import { encodeVideo, MAX_CRF, VIDEO_FORMAT_EXTENSIONS, type VideoFormat } from '../server/media/video-encode.ts';
 import { embedInPng, metadataFor, sidecarPath, sidecarText, withStability, type WorkflowMetadata } from '../server/media/workflow-metadata.ts';
-import type { ImageBatch } from './types.ts';
-import { defineNode, NodeInputError, type ExecuteContext } from './define.ts';
+import { defineNode, type ExecuteContext } from '../server/engine/node-contract.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const FORMATS = ['mp4-h264', 'webm-vp9', 'gif', 'png-sequence'] as const;
 /** Frame rate for stills (fps 0) when none is given. */
@@ -53,6 +54,7 @@ export default defineNode({
   },
   outputs: [],
   output: true,
+  validate: ({ filename_prefix }, { folders }) => validateOutputPrefix(folders.output, filename_prefix),
   execute: async ({ images, fps, format, crf, filename_prefix, metrics }, ctx) => {
     if (!(FORMATS as readonly string[]).includes(format)) throw new NodeInputError('format', `unknown format "${format}"; pick one of ${FORMATS.join(', ')}`);
     if (images.frames.length === 0) throw new NodeInputError('images', 'no frames to encode; check the node feeding images');

@@ -1,4 +1,4 @@
-import { defineNode } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
   type: 'Float',

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { NoCrossAttentionError } from '../server/onnx/cross-attention-patch.ts';
 import { injectAttention, parseWords } from '../server/onnx/inject.ts';
-import { defineNode, NodeInputError } from './define.ts';
-import type { MaskBatch } from './types.ts';
-import type { DiffusionModel } from '../server/runtime/values.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import type { DiffusionModel } from '../server/runtime/model-values.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'InjectCrossAttention',

@@ -1,7 +1,8 @@
-import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers, type Easing } from '../server/media/keyframes.ts';
-import { crossfadeMasks, maskArea, morphKey, morphMasks, overlapAligned, overlapInPlace, type MorphKey } from '../server/media/mask-morph.ts';
-import type { MaskBatch } from './types.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers, type Easing } from '../server/masks/keyframes.ts';
+import { crossfadeMasks, maskArea, morphKey, morphMasks, overlapAligned, overlapInPlace, type MorphKey } from '../server/masks/mask-morph.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const METHODS = ['morph', 'crossfade'] as const;
 /** Below this overlap, or above this area ratio, attention tends to glitch into a grey smudge between keyframes. */

@@ -1,11 +1,12 @@
-import type { ImageBatch } from './types.ts';
 import path from 'node:path';
 import { folderFingerprint } from '../server/file-identity.ts';
 import { readImage } from '../server/media/image-io.ts';
-import { checkInputName, IMAGE_EXTENSIONS, inputPath, listImageFolders, listInputFiles } from '../server/media/input-files.ts';
-import { maskFromBytes } from '../server/media/mask-ops.ts';
-import type { MaskBatch } from './types.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { checkInputName, IMAGE_EXTENSIONS, inputPath, listImageFolders, listInputFiles } from './support/input-files.ts';
+import { maskFromBytes } from '../server/masks/mask-ops.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'LoadImageSequence',

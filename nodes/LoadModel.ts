@@ -3,7 +3,8 @@ import path from 'node:path';
 import { folderFingerprint } from '../server/file-identity.ts';
 import { listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
 import { DEVICES, type Device } from '../server/runtime/sessions.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'LoadModel',

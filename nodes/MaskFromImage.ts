@@ -1,7 +1,8 @@
-import type { ImageBatch } from './types.ts';
-import { featherMask, invertMask, maskFromBytes, maskFromRgb, resizeMask, thresholdMask, type MaskChannel } from '../server/media/mask-ops.ts';
-import type { MaskBatch } from './types.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { featherMask, invertMask, maskFromBytes, maskFromRgb, resizeMask, thresholdMask, type MaskChannel } from '../server/masks/mask-ops.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const CHANNELS = ['luminance', 'red', 'green', 'blue', 'alpha'] as const satisfies readonly MaskChannel[];
 

@@ -1,4 +1,5 @@
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const OPERATIONS = {
   add: (a: number, b: number) => a + b,

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { encodePreview } from '../server/media/image-io.ts';
 import { reserveOutputFile, type OutputFileRef } from '../server/media/output-files.ts';
-import { defineNode } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
 
 /** Previews are shown on the node: no need for more than this many pixels on the longer side. */
 const PREVIEW_MAX_SIDE = 512;

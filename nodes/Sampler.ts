@@ -2,7 +2,8 @@ import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'Sampler',
@@ -41,6 +42,13 @@ export default defineNode({
     if (problem) throw new NodeInputError(negative && problem.startsWith('negative') ? 'negative' : 'positive', problem);
     if (latent.channels !== model.latentChannels) {
       throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
+    }
+    const multiple = model.latentMultiple;
+    if (latent.width % multiple !== 0 || latent.height % multiple !== 0) {
+      throw new NodeInputError(
+        'latent',
+        `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
+      );
     }
     const maskProblem = keepMask ? keepMaskProblem(keepMask, latent.frames.length) : null;
     if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);

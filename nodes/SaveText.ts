@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { reserveOutputFile } from '../server/media/output-files.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { reserveOutputFile, validateOutputPrefix } from '../server/media/output-files.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 /** Text for any value: strings as they are, everything else as indented JSON (typed arrays summarised). */
 function formatValue(value: unknown): { text: string; ext: string } {
@@ -27,6 +28,7 @@ export default defineNode({
   },
   outputs: [],
   output: true,
+  validate: ({ filename_prefix }, { folders }) => validateOutputPrefix(folders.output, filename_prefix),
   execute: async ({ value, filename_prefix }, ctx) => {
     const { text, ext } = formatValue(value);
     let reserved;

@@ -1,6 +1,8 @@
-import { measureStability, type StabilityMetrics } from '../server/media/stability.ts';
-import { defineNode, NodeInputError } from './define.ts';
-import type { ImageBatch, MaskBatch } from './types.ts';
+import { measureStability, type StabilityMetrics } from '../server/analysis/stability.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 function describe(metrics: StabilityMetrics): string {
   const show = (value: number | null, digits: number) => (value === null ? 'n/a' : value.toFixed(digits));

@@ -1,5 +1,5 @@
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
-import { defineNode } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
   type: 'TextEncode',

@@ -1,5 +1,6 @@
 import { decodeLatents } from '../server/runtime/vae.ts';
-import { defineNode, NodeInputError } from './define.ts';
+import { defineNode } from '../server/engine/node-contract.ts';
+import { NodeInputError } from '../server/errors.ts';
 
 const FRAMES_PER_RUN = 4;
 
@@ -7,8 +8,8 @@ export default defineNode({
   type: 'VAEDecode',
   displayName: 'VAE Decode',
   category: 'limelight/latent',
-  description: 'Decodes latent frames back into uint8 RGB frames.',
-  version: 1,
+  description: 'Decodes latent frames back into uint8 RGB frames, cropped back to the source size when VAE Encode padded them.',
+  version: 2,
   inputs: {
     required: {
       vae: { type: 'VAE' },

@@ -1,5 +1,5 @@
 // Every node type Limelight ships. New node files are added here.
-import type { NodeDefinition } from './define.ts';
+import type { NodeDefinition } from '../server/engine/node-contract.ts';
 import Float from './Float.ts';
 import InjectCrossAttention from './InjectCrossAttention.ts';
 import Int from './Int.ts';

@@ -1,21 +1,23 @@
 // The `limelight` command: run, validate and list nodes, headless.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_NODES } from '../nodes/index.ts';
-import { NodeRegistry } from '../nodes/registry.ts';
+import { NodeRegistry } from './engine/node-registry.ts';
 import { expandGlob } from './cli/glob.ts';
 import { GraphFileError, graphFromJson, loadGraphFile, readJsonFile, type LoadedGraph } from './cli/load-graph.ts';
-import { applyOverride, OverrideError, parseAssignment } from './cli/overrides.ts';
+import { applyOverride, parseAssignment } from './cli/overrides.ts';
 import { ProgressPrinter } from './cli/progress.ts';
 import { expandQuickJob, isGraphJson, JobError, parseQuickJob } from './cli/quick-job.ts';
 import { resolveSettings, type Settings } from './config.ts';
 import { prepareFirstRun } from './first-run.ts';
-import { DEMO_MODEL_NAME } from './onnx/demo-model.ts';
-import { Engine, type RunResult } from './engine/engine.ts';
+import { DEMO_MODEL_NAME } from './demo/demo-model.ts';
+import type { Engine, RunResult } from './engine/engine.ts';
+import { createEngine } from './create-engine.ts';
 import { sidecarPath } from './media/workflow-metadata.ts';
-import type { Prompt } from './engine/prompt.ts';
-import type { NodeErrors } from './engine/validate.ts';
+import type { Prompt } from '../common/prompt.ts';
+import type { NodeErrors } from '../common/node-errors.ts';
+import { UsageError } from './errors.ts';
 
 export const EXIT = { OK: 0, USAGE: 64, INVALID: 2, FAILED: 3, INTERRUPTED: 130 } as const;
 
@@ -33,10 +35,15 @@ Commands:
   validate <file>                 check a workflow or prompt and print its node errors
   nodes [type]                    list the node types and their inputs
   inspect-model <dir>             a model folder's parts, their inputs/outputs and what was detected
+                                  (exit 2: not a usable model folder; 3: its UNet has no cross-attention to inject into)
   serve                           start the ComfyUI-compatible server and the editor (http://127.0.0.1:8188)
       --host ADDR                   address to listen on (default 127.0.0.1; 0.0.0.0 serves the network)
       --port N                      port (default 8188; 0 picks a free one)
       --allow-origin ORIGIN         let pages on ORIGIN (e.g. http://localhost:5173, or *) call the server; repeatable
+      --allow-host NAME             a host name the server is reached by (e.g. studio.local); repeatable
+      --token VALUE|auto            every request must carry this access token (or LIMELIGHT_TOKEN); auto
+                                    generates one and prints the editor address with it
+                                    (a --host other than loopback needs --allow-host and/or --token)
       --upload-limit-mb N           largest upload accepted (default 2048)
       --watch-all                   every connected editor sees every prompt's progress, not only its own
 
@@ -53,16 +60,7 @@ interface Io {
 
 const registry = new NodeRegistry(ALL_NODES);
 
-function createEngine(settings: Settings): Engine {
-  for (const dir of Object.values(settings.folders)) mkdirSync(dir, { recursive: true });
-  return new Engine({
-    registry,
-    folders: settings.folders,
-    memoryBudgetBytes: settings.memoryCacheBytes,
-    disk: { dir: path.join(settings.cacheDir, 'nodes'), capBytes: settings.diskCacheBytes },
-    log: { info: () => {}, warn: (m) => process.stderr.write(`warning: ${m}\n`) },
-  });
-}
+const cliLog = { info: () => {}, warn: (message: string) => process.stderr.write(`warning: ${message}\n`) };
 
 /** Generates the demo model and sample media when missing. */
 function prepareSamples(settings: Settings, io: Io): Promise<void> {
@@ -79,7 +77,7 @@ async function loadGraph(file: string, engine: Engine, settings: Settings, io: I
 /** A quick job expanded into the professional workflow, its clip and mask put into the input folder. */
 async function loadQuickJob(file: string, video: string, engine: Engine, settings: Settings, io: Io): Promise<LoadedGraph> {
   const data = await readJsonFile(file);
-  if (isGraphJson(data)) throw new OverrideError(`--video is for quick jobs, and ${file} is a workflow or prompt; choose its clip with --set LoadVideo.video=<file in the input folder>`);
+  if (isGraphJson(data)) throw new UsageError(`--video is for quick jobs, and ${file} is a workflow or prompt; choose its clip with --set LoadVideo.video=<file in the input folder>`);
   const job = parseQuickJob(data, file);
   // Before expanding: the job may name the sample clip or masks, made with the demo model.
   if (job.model === DEMO_MODEL_NAME) await prepareSamples(settings, io);
@@ -147,11 +145,11 @@ async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, i
 }
 
 async function commandRun(files: string[], options: Record<string, unknown>, settings: Settings, io: Io): Promise<number> {
-  if (files.length !== 1) throw new OverrideError('run takes one workflow, prompt or quick job file');
-  const engine = createEngine(settings);
+  if (files.length !== 1) throw new UsageError('run takes one workflow, prompt or quick job file');
+  const engine = createEngine(settings, registry, cliLog);
   const video = options.video as string | undefined;
   // The saved workflow is the expanded job; changes made only to the prompt would not be in it.
-  if (video !== undefined && options.set) throw new OverrideError('--set does not apply to a quick job: change the job file, or run the workflow it saved with --set');
+  if (video !== undefined && options.set) throw new UsageError('--set does not apply to a quick job: change the job file, or run the workflow it saved with --set');
   const loaded = video === undefined ? await loadGraph(files[0], engine, settings, io) : await loadQuickJob(files[0], video, engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
   let prompt = loaded.prompt;
@@ -165,7 +163,7 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
     if (!each) return await runOnce(engine, { ...loaded, prompt }, settings, io, controller.signal, '');
     const { node, input, value } = parseAssignment(each);
     const matches = await expandGlob(settings.folders.input, String(value));
-    if (matches.length === 0) throw new OverrideError(`--each ${each}: no file in ${settings.folders.input} matches "${value}"`);
+    if (matches.length === 0) throw new UsageError(`--each ${each}: no file in ${settings.folders.input} matches "${value}"`);
     let worst: number = EXIT.OK;
     for (const [index, file] of matches.entries()) {
       if (controller.signal.aborted) return EXIT.INTERRUPTED;
@@ -181,8 +179,8 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
 }
 
 async function commandValidate(files: string[], settings: Settings, io: Io): Promise<number> {
-  if (files.length !== 1) throw new OverrideError('validate takes one workflow or prompt file');
-  const engine = createEngine(settings);
+  if (files.length !== 1) throw new UsageError('validate takes one workflow or prompt file');
+  const engine = createEngine(settings, registry, cliLog);
   const loaded = await loadGraph(files[0], engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
   const validation = engine.validate(loaded.prompt);
@@ -240,6 +238,8 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         host: { type: 'string' },
         port: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'allow-host': { type: 'string', multiple: true },
+        token: { type: 'string' },
         'upload-limit-mb': { type: 'string' },
         'watch-all': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -265,7 +265,6 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       memoryCacheMb: values['memory-cache-mb'] === undefined ? undefined : Number(values['memory-cache-mb']),
       diskCacheMb: values['disk-cache-mb'] === undefined ? undefined : Number(values['disk-cache-mb']),
     });
-    if (command === 'serve') await prepareFirstRun(settings, (text) => io.out(text), { client: true });
     switch (command) {
       case 'run':
         return await commandRun(rest, values, settings, io);
@@ -274,20 +273,37 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       case 'nodes':
         return commandNodes(rest[0], settings, io);
       case 'inspect-model': {
-        if (rest.length !== 1) throw new OverrideError('inspect-model takes one model folder');
-        const { inspectModel } = await import('./onnx/inspect.ts');
-        io.out(await inspectModel(rest[0]));
-        return EXIT.OK;
+        if (rest.length !== 1) throw new UsageError('inspect-model takes one model folder');
+        const [{ inspectModel }, { ModelContractError }] = await Promise.all([import('./onnx/inspect.ts'), import('./runtime/contract.ts')]);
+        try {
+          const report = await inspectModel(rest[0]);
+          io.out(report.text);
+          return report.crossAttentionFound ? EXIT.OK : EXIT.FAILED;
+        } catch (error) {
+          if (!(error instanceof ModelContractError)) throw error;
+          io.out(error.message);
+          return EXIT.INVALID;
+        }
       }
       case 'serve': {
-        const { serve, ServeFlagError } = await import('./api/serve-command.ts');
-        const flags = { host: values.host, port: values.port, allowOrigin: values['allow-origin'], uploadLimitMb: values['upload-limit-mb'], watchAll: values['watch-all'] };
+        const { parseServeFlags, serve } = await import('./api/serve-command.ts');
         try {
-          await serve(flags, settings, registry, io.out);
+          // Checked before the editor is built and the samples made: a wrong command line fails at once.
+          const options = parseServeFlags({
+            host: values.host,
+            port: values.port,
+            allowOrigin: values['allow-origin'],
+            allowHost: values['allow-host'],
+            token: values.token ?? process.env.LIMELIGHT_TOKEN,
+            uploadLimitMb: values['upload-limit-mb'],
+            watchAll: values['watch-all'],
+          });
+          await prepareFirstRun(settings, (text) => io.out(text), { client: true });
+          await serve(options, settings, registry, io.out);
           return EXIT.OK;
         } catch (error) {
           io.out((error as Error).message);
-          return error instanceof ServeFlagError ? EXIT.USAGE : EXIT.FAILED;
+          return error instanceof UsageError ? EXIT.USAGE : EXIT.FAILED;
         }
       }
       default:
@@ -295,7 +311,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         return EXIT.USAGE;
     }
   } catch (error) {
-    if (error instanceof OverrideError) {
+    if (error instanceof UsageError) {
       io.out(error.message);
       return EXIT.USAGE;
     }

@@ -1,7 +1,19 @@
 // Folders and budgets, from command-line flags, then environment variables, then defaults under the
 // working directory.
 import path from 'node:path';
-import type { Folders } from '../nodes/define.ts';
+
+/** Where a node reads and writes files. */
+export interface Folders {
+  input: string;
+  output: string;
+  temp: string;
+  models: string;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
 
 export interface Settings {
   folders: Folders;

@@ -3,14 +3,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureSampleMedia } from './media/sample-media.ts';
-import { ensureDemoModel } from './onnx/demo-model.ts';
+import { ensureSampleMedia } from './demo/sample-media.ts';
+import { ensureDemoModel } from './demo/demo-model.ts';
 import type { Settings } from './config.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_DIR = path.join(REPO_ROOT, 'client');
-/** Shared modules the client bundles besides its own folder. */
-const CLIENT_SHARED_SOURCES = ['nodes/types.ts', 'server/engine/workflow.ts'];
+/** The client bundles its own folder and the module it shares with the server. */
+const CLIENT_SOURCES = [CLIENT_DIR, path.join(REPO_ROOT, 'common')];
 
 function newestModification(target: string): number {
   if (!existsSync(target)) return 0;
@@ -26,7 +26,7 @@ export function clientNeedsBuild(): boolean {
   const built = path.join(CLIENT_DIR, 'dist', 'index.html');
   if (!existsSync(path.join(CLIENT_DIR, 'index.html'))) return false;
   if (!existsSync(built)) return true;
-  const sources = Math.max(newestModification(CLIENT_DIR), ...CLIENT_SHARED_SOURCES.map((f) => newestModification(path.join(REPO_ROOT, f))));
+  const sources = Math.max(...CLIENT_SOURCES.map(newestModification));
   return sources > statSync(built).mtimeMs;
 }
 

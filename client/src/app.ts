@@ -1,17 +1,17 @@
 // The application: the editor, the server connection and the run state, and the actions the menus,
 // keys and drops trigger (queue, interrupt, new/open/save, examples, uploads).
-import type { ObjectInfoEntry } from '../../nodes/registry.ts';
-import type { Prompt } from '../../server/engine/prompt.ts';
-import { isWorkflow, workflowToPrompt, type Workflow } from '../../server/engine/workflow.ts';
-import { GraphEditor } from '../graph/editor.ts';
-import type { LimelightNode } from '../graph/node-classes.ts';
-import { createNodeView } from '../graph/node-decorations.ts';
+import type { Prompt } from '../../common/prompt.ts';
+import { isWorkflow, workflowToPrompt, type Workflow } from '../../common/workflow.ts';
+import { GraphEditor } from './graph/editor.ts';
+import type { LimelightNode } from './graph/node-classes.ts';
+import { createNodeView } from './graph/node-decorations.ts';
 import { ApiClient, inputName, type ExampleWorkflow } from './api/api-client.ts';
 import type { PreviewFrame } from './api/preview-frame.ts';
 import { readEmbeddedGraph } from './model/embedded-graph.ts';
-import { describeNodeClasses, type UploadKind } from './model/node-defs.ts';
-import { promptToWorkflow } from './model/prompt-to-workflow.ts';
+import { describeNodeClasses, type UploadKind } from '../../common/node-defs.ts';
+import { promptToWorkflow } from '../../common/prompt-to-workflow.ts';
 import { RunState } from './model/run-state.ts';
+import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
 /** The autosave: `{name, modified, workflow}` (older versions stored the bare workflow). */
 const SAVED_WORKFLOW_KEY = 'limelight.workflow';

@@ -1,11 +1,12 @@
 // What the routes share: the engine, the queue and history, the worker, the socket hub, the settings.
-import type { Folders } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
 import type { PromptStore } from './prompt-store.ts';
 import type { PromptWorker } from './prompt-worker.ts';
+import type { Redactor } from './redact-paths.ts';
 import type { SubmitResult } from './submit-prompt.ts';
+import type { Folders } from '../config.ts';
 
 /** What the model runtime tells the server (onnxruntime's provider) and lets it do (unload sessions). */
 export interface RuntimeHooks {
@@ -25,5 +26,7 @@ export interface ApiContext {
   workflowsDir: string;
   clientDist: string;
   runtime?: RuntimeHooks;
+  /** Takes server paths out of text sent to clients. */
+  redact: Redactor;
   submit(body: unknown): SubmitResult;
 }

@@ -3,6 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { executionError } from '../engine/execution-error.ts';
+import { ServerRestart } from '../errors.ts';
 
 export interface QueueItem {
   number: number;
@@ -163,19 +165,8 @@ export class PromptStore {
   failInterrupted(reason: string): string[] {
     const stale = this.running();
     for (const item of stale) {
-      const data = {
-        prompt_id: item.promptId,
-        node_id: '',
-        node_type: '',
-        executed: [],
-        exception_message: reason,
-        exception_type: 'ServerRestart',
-        traceback: [],
-        current_inputs: {},
-        current_outputs: {},
-        timestamp: Date.now(),
-      };
-      this.finish(item, { outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_error', data]] }, meta: {} });
+      const data = executionError({ promptId: item.promptId, error: new ServerRestart(reason) });
+      this.finish(item, { outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_error', { ...data }]] }, meta: {} });
     }
     return stale.map((item) => item.promptId);
   }

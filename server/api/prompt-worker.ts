@@ -1,10 +1,13 @@
 // Runs queued prompts on the engine one at a time, forwards the engine's events to the submitting
 // client, and moves each prompt into the history with its outputs, status and messages.
-import type { Logger } from '../../nodes/define.ts';
 import type { Engine, EngineEvent, RunResult } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
 import type { Preview } from './preview-frames.ts';
 import type { HistoryMessage, PromptStore, QueueItem } from './prompt-store.ts';
+import { redactDeep, type Redactor } from './redact-paths.ts';
+import type { Logger } from '../config.ts';
+import { executionError } from '../engine/execution-error.ts';
+import { InternalError, ValidationError } from '../errors.ts';
 
 /** Events ComfyUI keeps in a history entry's `status.messages`. */
 const HISTORY_EVENTS = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
@@ -25,6 +28,8 @@ export class PromptWorker {
     private readonly store: PromptStore,
     private readonly hub: EventHub,
     private readonly log: Logger,
+    /** Error events go to clients and the history without server paths. */
+    private readonly redact: Redactor,
   ) {}
 
   get runningPromptId(): string | null {
@@ -101,27 +106,15 @@ export class PromptWorker {
         return;
       }
       started ||= event.type === 'execution_start';
-      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data as Record<string, unknown>]);
-      this.hub.sendPromptEvent(clientId, event.type, event.data);
+      const data = event.type === 'execution_error' ? redactDeep(event.data, this.redact) : event.data;
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, data as Record<string, unknown>]);
+      this.hub.sendPromptEvent(clientId, event.type, data);
     };
-    const fail = (exceptionType: string, message: string, nodeId = '') => {
-      const node = item.prompt[nodeId] as { class_type?: unknown } | undefined;
+    const fail = (error: Error, nodeId?: string) => {
       if (!started) emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });
-      emit({
-        type: 'execution_error',
-        data: {
-          prompt_id: item.promptId,
-          node_id: nodeId,
-          node_type: typeof node?.class_type === 'string' ? node.class_type : '',
-          executed: [],
-          exception_message: message,
-          exception_type: exceptionType,
-          traceback: [],
-          current_inputs: {},
-          current_outputs: {},
-          timestamp: Date.now(),
-        },
-      });
+      const type = nodeId === undefined ? undefined : (item.prompt[nodeId] as { class_type?: unknown } | undefined)?.class_type;
+      const node = nodeId === undefined ? undefined : { id: nodeId, type: typeof type === 'string' ? type : '' };
+      emit({ type: 'execution_error', data: executionError({ promptId: item.promptId, error, node }) });
     };
 
     const pnginfo = item.extraData.extra_pnginfo as { workflow?: unknown } | undefined;
@@ -137,12 +130,12 @@ export class PromptWorker {
       });
     } catch (error) {
       result = { status: 'error', outputs: {}, executed: [], cached: [] };
-      fail('InternalError', `the engine failed: ${(error as Error).message}`);
+      fail(new InternalError(`the engine failed: ${(error as Error).message}`));
     }
     if (result.status === 'invalid') {
       // The prompt was valid when queued; something it reads (a file, a model) changed since.
       const details = result.validation?.error.details ?? 'the prompt is no longer valid';
-      fail('ValidationError', `${details}. Fix the prompt and queue it again.`, Object.keys(result.validation?.node_errors ?? {})[0]);
+      fail(new ValidationError(`${details}. Fix the prompt and queue it again.`), Object.keys(result.validation?.node_errors ?? {})[0]);
     }
     if (result.status !== 'success') {
       // ComfyUI ends every prompt with `executing` for node null; scripts wait for it.

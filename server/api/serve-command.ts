@@ -1,34 +1,37 @@
 // `limelight serve`: starts the server and runs until Ctrl+C (or SIGTERM), then stops cleanly.
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Settings } from '../config.ts';
 import { sessions } from '../runtime/sessions.ts';
 import type { RuntimeHooks } from './context.ts';
-import { DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
+import { generateToken, tokenProblem } from './access-token.ts';
+import { accessPolicy } from './origin-guard.ts';
+import { DEFAULT_HOST, DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
+import { UsageError } from '../errors.ts';
 
 export interface ServeFlags {
   host?: string;
   port?: string;
   allowOrigin?: string[];
+  allowHost?: string[];
+  /** `--token VALUE`, `--token auto`, or LIMELIGHT_TOKEN. */
+  token?: string;
   uploadLimitMb?: string;
   watchAll?: boolean;
 }
-
-/** A flag that is not usable: the command line is wrong (exit code for usage). */
-export class ServeFlagError extends Error {}
 
 const MB = 1024 * 1024;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined) return 8188;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeFlagError(`--port must be a whole number from 0 to 65535, got "${text}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got "${text}"`);
   return port;
 }
 
 function parseUploadLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_UPLOAD_LIMIT_BYTES;
   const mb = Number(text);
-  if (!Number.isFinite(mb) || mb <= 0) throw new ServeFlagError(`--upload-limit-mb must be a number of megabytes > 0, got "${text}"`);
+  if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--upload-limit-mb must be a number of megabytes > 0, got "${text}"`);
   return Math.floor(mb * MB);
 }
 
@@ -39,11 +42,35 @@ function parseOrigins(values: string[] | undefined): string[] {
     try {
       parsed = new URL(origin);
     } catch {
-      throw new ServeFlagError(`--allow-origin takes an origin like http://localhost:5173 (or *), got "${origin}"`);
+      throw new UsageError(`--allow-origin takes an origin like http://localhost:5173 (or *), got "${origin}"`);
     }
-    if (parsed.origin !== origin.replace(/\/$/, '')) throw new ServeFlagError(`--allow-origin takes an origin without a path: ${parsed.origin}`);
+    if (parsed.origin !== origin.replace(/\/$/, '')) throw new UsageError(`--allow-origin takes an origin without a path: ${parsed.origin}`);
     return parsed.origin;
   });
+}
+
+function parseHosts(values: string[] | undefined): string[] {
+  return (values ?? []).map((name) => {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) {
+      throw new UsageError(`--allow-host takes a host name like studio.local (no scheme, port or path), got "${name}"`);
+    }
+    return name.toLowerCase();
+  });
+}
+
+function parseToken(value: string | undefined): { token?: string; generated: boolean } {
+  if (value === undefined || value === '') return { generated: false };
+  if (value === 'auto') return { token: generateToken(), generated: true };
+  const problem = tokenProblem(value);
+  if (problem) throw new UsageError(`--token / LIMELIGHT_TOKEN: ${problem}`);
+  return { token: value, generated: false };
+}
+
+/** Where to open the editor with the token: a wildcard bind is reached as localhost on this machine. */
+function editorAddress(url: string, host: string, token: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return `${url}/?token=${token}`;
+  const local = url.replace(host.includes(':') ? `[${host}]` : host, 'localhost');
+  return `${local}/?token=${token} (from other machines, put this machine's name or address in place of localhost)`;
 }
 
 /** The onnxruntime session cache, as the server sees it. */
@@ -52,19 +79,51 @@ const runtime: RuntimeHooks = {
   unloadModels: () => sessions.clear(),
 };
 
-export async function serve(flags: ServeFlags, settings: Settings, registry: NodeRegistry, out: (text: string) => void): Promise<void> {
-  const server = await startServer({
-    registry,
-    settings,
+/** What `serve` starts with, read from the flags: checked before anything is prepared or opened. */
+export interface ServeOptions {
+  host?: string;
+  port: number;
+  allowOrigins: string[];
+  allowHosts: string[];
+  token?: string;
+  /** The token was generated here (`--token auto`): print it once. */
+  generatedToken: boolean;
+  uploadLimitBytes: number;
+  watchAll?: boolean;
+}
+
+/** Throws a UsageError (UnsafeBindError among them) for a command line that cannot serve. */
+export function parseServeFlags(flags: ServeFlags): ServeOptions {
+  const { token, generated } = parseToken(flags.token);
+  const options = {
     host: flags.host,
     port: parsePort(flags.port),
     allowOrigins: parseOrigins(flags.allowOrigin),
+    allowHosts: parseHosts(flags.allowHost),
+    token,
+    generatedToken: generated,
     uploadLimitBytes: parseUploadLimit(flags.uploadLimitMb),
     watchAll: flags.watchAll,
+  };
+  accessPolicy(options.host ?? DEFAULT_HOST, options);
+  return options;
+}
+
+export async function serve(options: ServeOptions, settings: Settings, registry: NodeRegistry, out: (text: string) => void): Promise<void> {
+  const { token } = options;
+  const server = await startServer({
+    ...options,
+    registry,
+    settings,
     runtime,
     log: { info: (m) => out(m), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
   out(`Limelight is serving ${server.url} (input ${settings.folders.input}, output ${settings.folders.output}); Ctrl+C stops it.`);
+  if (token && options.generatedToken) {
+    out(`Open the editor at ${editorAddress(server.url, server.host, token)}; API clients send "Authorization: Bearer ${token}". The token is shown only this once.`);
+  } else if (token) {
+    out('Requests must carry the access token (the editor: open it once with /?token=TOKEN).');
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -1,25 +1,28 @@
 // Starts the Limelight server: ComfyUI's HTTP API and WebSocket on one port, backed by the engine,
 // a persistent queue and history, and a worker running one prompt at a time.
-import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
-import type { Settings } from '../config.ts';
-import { Engine } from '../engine/engine.ts';
+import type { NodeRegistry } from '../engine/node-registry.ts';
+import type { Logger, Settings } from '../config.ts';
+import type { Engine } from '../engine/engine.ts';
+import { createEngine } from '../create-engine.ts';
 import { createApp } from './app.ts';
 import type { ApiContext, RuntimeHooks } from './context.ts';
 import { EventHub } from './event-hub.ts';
-import { isLoopbackHost, originProblem, type OriginPolicy } from './origin-guard.ts';
+import { accessPolicy, accessProblem } from './origin-guard.ts';
+import { MAX_JSON_BYTES } from './json-limits.ts';
 import { PromptStore } from './prompt-store.ts';
 import { PromptWorker } from './prompt-worker.ts';
+import { pathRedactor, redactDeep } from './redact-paths.ts';
 import { submitPrompt } from './submit-prompt.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEBSOCKET_PATHS = new Set(['/ws', '/api/ws']);
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_HOST = '127.0.0.1';
 
 export interface ServerOptions {
   registry: NodeRegistry;
@@ -28,6 +31,10 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port?: number;
   allowOrigins?: string[];
+  /** Host names requests may be addressed to (against DNS rebinding), besides loopback names and IP addresses. */
+  allowHosts?: string[];
+  /** The access token every request must carry (see access-token.ts). */
+  token?: string;
   uploadLimitBytes?: number;
   /** Every WebSocket client sees every prompt's events. */
   watchAll?: boolean;
@@ -63,26 +70,24 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
   });
 }
 
+function refuseUpgrade(socket: Duplex, status: string, message: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${message}\n`);
+}
+
 export async function startServer(options: ServerOptions): Promise<LimelightServer> {
   const { settings, registry } = options;
   const log = options.log ?? quietLog;
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? DEFAULT_HOST;
   const uploadLimitBytes = options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
-  for (const dir of Object.values(settings.folders)) mkdirSync(dir, { recursive: true });
-
-  const engine = new Engine({
-    registry,
-    folders: settings.folders,
-    memoryBudgetBytes: settings.memoryCacheBytes,
-    disk: { dir: path.join(settings.cacheDir, 'nodes'), capBytes: settings.diskCacheBytes },
-    log,
-  });
+  const policy = accessPolicy(host, options);
+  const engine = createEngine(settings, registry, log);
   const store = new PromptStore(options.databaseFile ?? path.join(settings.cacheDir, 'server.sqlite'));
   const failed = store.failInterrupted('The server stopped while this prompt was running, so its outputs may be incomplete. Queue it again.');
   if (failed.length > 0) log.warn(`${failed.length} prompt(s) were running when the server stopped; marked failed in the history: ${failed.join(', ')}`);
 
-  const hub = new EventHub({ watchAll: options.watchAll, serverFeatures: { supports_preview_metadata: true, max_upload_size: uploadLimitBytes } });
-  const worker = new PromptWorker(engine, store, hub, log);
+  const hub = new EventHub({ watchAll: options.watchAll, maxMessageBytes: MAX_JSON_BYTES, serverFeatures: { supports_preview_metadata: true, max_upload_size: uploadLimitBytes } });
+  const redact = pathRedactor(settings.folders);
+  const worker = new PromptWorker(engine, store, hub, log, redact);
   const ctx: ApiContext = {
     engine,
     registry,
@@ -94,16 +99,20 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     workflowsDir: options.workflowsDir ?? path.join(REPO_ROOT, 'workflows'),
     clientDist: options.clientDist ?? path.join(REPO_ROOT, 'client', 'dist'),
     runtime: options.runtime,
+    redact,
     submit: (body) =>
-      submitPrompt(body, {
-        engine,
-        store,
-        objectInfo: () => registry.objectInfo(engine.env),
-        queued: () => {
-          worker.broadcastStatus();
-          worker.kick();
-        },
-      }),
+      redactDeep(
+        submitPrompt(body, {
+          engine,
+          store,
+          objectInfo: () => registry.objectInfo(engine.env),
+          queued: () => {
+            worker.broadcastStatus();
+            worker.kick();
+          },
+        }),
+        redact,
+      ),
   };
 
   hub.onConnect((clientId) => hub.sendToClient(clientId, 'status', { ...worker.status(), sid: clientId }));
@@ -117,16 +126,18 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     hub.sendToClient(clientId, 'queue_prompt_result', { request_id: data.request_id ?? null, status: result.status, ...result.body });
   });
 
-  const policy: OriginPolicy = { allowOrigins: options.allowOrigins ?? [], loopback: isLoopbackHost(host) };
   const server = http.createServer(createApp(ctx, policy, log));
   // Large video uploads may take longer than Node's default 5 minutes per request.
   server.requestTimeout = 0;
   server.on('upgrade', (request, socket, head) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const problem = WEBSOCKET_PATHS.has(pathname) ? originProblem(request.headers, policy) : 'not found';
+    if (!WEBSOCKET_PATHS.has(pathname)) {
+      refuseUpgrade(socket, '404 Not Found', 'WebSocket endpoint is /ws?clientId=…');
+      return;
+    }
+    const problem = accessProblem(request, policy);
     if (problem) {
-      const status = problem === 'not found' ? '404 Not Found' : '403 Forbidden';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${problem === 'not found' ? 'WebSocket endpoint is /ws?clientId=…' : problem}\n`);
+      refuseUpgrade(socket, problem.status === 401 ? '401 Unauthorized' : '403 Forbidden', problem.message);
       return;
     }
     hub.handleUpgrade(request, socket, head);

@@ -1,11 +1,12 @@
 // Queueing a prompt: the one path behind both POST /prompt and the socket's `queue_prompt`, so
 // both answer alike (ComfyUI's `{prompt_id, number, node_errors}`, or `{error, node_errors}` with 400).
 import { randomUUID } from 'node:crypto';
-import type { ObjectInfoEntry } from '../../nodes/registry.ts';
 import type { Engine } from '../engine/engine.ts';
-import { isWorkflow, workflowToPrompt } from '../engine/workflow.ts';
+import { isWorkflow, workflowToPrompt } from '../../common/workflow.ts';
 import { errorBody, type ErrorBody } from './http-error.ts';
+import { nestingProblem } from './json-limits.ts';
 import type { PromptStore } from './prompt-store.ts';
+import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
 export type SubmitResult =
   | { status: 200; body: { prompt_id: string; number: number; node_errors: Record<string, unknown> } }
@@ -45,6 +46,8 @@ function readPrompt(body: Record<string, unknown>, extraData: Record<string, unk
 
 export function submitPrompt(body: unknown, deps: SubmitDeps): SubmitResult {
   if (!isObject(body)) return refuse('invalid_prompt', 'the request must be a JSON object like {"prompt": {...}, "client_id": "..."}');
+  const tooDeep = nestingProblem(body);
+  if (tooDeep) return refuse('too_deeply_nested', tooDeep);
   const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
   const read = readPrompt(body, extraData, deps);
   if ('status' in read) return read;

@@ -3,11 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isPromptBody, readEmbeddedGraph } from '../media/workflow-metadata.ts';
-import type { ObjectInfoEntry } from '../../nodes/registry.ts';
-import type { Prompt } from '../engine/prompt.ts';
-import { isWorkflow, workflowToPrompt, type ConversionIssue } from '../engine/workflow.ts';
-import { OverrideError } from './overrides.ts';
+import type { Prompt } from '../../common/prompt.ts';
+import { isWorkflow, workflowToPrompt, type ConversionIssue } from '../../common/workflow.ts';
 import { looksLikeQuickJob } from './quick-job.ts';
+import type { ObjectInfoEntry } from '../../common/object-info.ts';
+import { LimelightError, UsageError } from '../errors.ts';
 
 export interface LoadedGraph {
   prompt: Prompt;
@@ -15,7 +15,7 @@ export interface LoadedGraph {
   issues: ConversionIssue[];
 }
 
-export class GraphFileError extends Error {}
+export class GraphFileError extends LimelightError {}
 
 const MEDIA_EXTENSIONS = new Set(['.png', '.mp4', '.webm', '.mkv', '.mov', '.gif']);
 
@@ -49,7 +49,7 @@ export async function readJsonFile(file: string): Promise<unknown> {
 export async function loadGraphFile(file: string, objectInfo: Record<string, ObjectInfoEntry>): Promise<LoadedGraph> {
   if (MEDIA_EXTENSIONS.has(path.extname(file).toLowerCase())) return loadFromMedia(file, objectInfo);
   const data = await readJsonFile(file);
-  if (looksLikeQuickJob(data)) throw new OverrideError(`${file} is a quick job: give the clip to run it on, e.g. limelight run ${file} --video clip.mp4`);
+  if (looksLikeQuickJob(data)) throw new UsageError(`${file} is a quick job: give the clip to run it on, e.g. limelight run ${file} --video clip.mp4`);
   return graphFromJson(data, objectInfo);
 }
 

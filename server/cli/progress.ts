@@ -1,6 +1,6 @@
 // Prints the engine's events as a progress bar per node (redrawn in place on a terminal, plain
 // lines at each tenth when the output is a file or a pipe).
-import type { EngineEvent } from '../engine/events.ts';
+import type { EngineEvent } from '../../common/events.ts';
 
 const BAR_WIDTH = 24;
 

@@ -1,21 +1,22 @@
 // The practitioner's quick job: `limelight run job.json --video clip.mp4`, where job.json is
 //   {"model", "attention_mask", "cross_attention_weight", "temperature", "seed", "steps", "prompt"?}
 // It is checked key by key, its files are put into the input folder, and it expands into the
-// professional example workflow through the same builder (workflows/examples.ts).
+// professional example workflow through the same builder (server/example-workflows.ts).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_PROMPT, professionalWorkflow, type MaskSource } from '../../workflows/examples.ts';
-import { DEMO_MODEL_NAME } from '../onnx/demo-model.ts';
-import type { Workflow } from '../engine/workflow.ts';
-import { isWorkflow } from '../engine/workflow.ts';
-import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../media/input-files.ts';
+import { DEFAULT_PROMPT, professionalWorkflow, type MaskSource } from '../example-workflows.ts';
+import { DEMO_MODEL_NAME } from '../demo/demo-model.ts';
+import type { Workflow } from '../../common/workflow.ts';
+import { isWorkflow } from '../../common/workflow.ts';
+import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../../nodes/support/input-files.ts';
 import { probeVideo } from '../media/probe.ts';
 import { isPromptBody } from '../media/workflow-metadata.ts';
 import { listModelFolders } from '../runtime/model-folder.ts';
 import { stageIntoInput, type Staged, type StagedKind } from './stage-input.ts';
+import { LimelightError } from '../errors.ts';
 
 /** The job cannot run as written (exit code 2, like an invalid workflow). */
-export class JobError extends Error {}
+export class JobError extends LimelightError {}
 
 interface Field {
   kind: 'string' | 'number' | 'integer';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { constants, copyFile, link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileFingerprint, folderFingerprint } from '../file-identity.ts';
-import { IMAGE_EXTENSIONS, listInputFiles } from '../media/input-files.ts';
+import { IMAGE_EXTENSIONS, listInputFiles } from '../../nodes/support/input-files.ts';
 
 export type StagedKind = 'file' | 'folder';
 

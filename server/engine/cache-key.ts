@@ -1,7 +1,7 @@
 // Cache keys: SHA-256 over a node's type, version, literal inputs (canonical JSON), file fingerprint and
 // its ancestors' keys — structural, so a change upstream invalidates exactly what depends on it.
 import { createHash } from 'node:crypto';
-import type { Link } from './prompt.ts';
+import type { Link } from '../../common/prompt.ts';
 
 /** JSON with object keys sorted, so equal values always give equal text. */
 export function canonicalJson(value: unknown): string {

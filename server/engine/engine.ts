@@ -1,16 +1,18 @@
 // The execution engine: validates a prompt, works out what is cached, runs the rest in order and
 // emits ComfyUI's events. It knows nothing of HTTP or WebSockets.
-import type { ComboEnvironment, ExecuteContext, Folders, Logger, NodeDefinition } from '../../nodes/define.ts';
-import { NodeInputError } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { ComboEnvironment, ExecuteContext, NodeDefinition } from './node-contract.ts';
+import type { NodeRegistry } from './node-registry.ts';
 import { nodeCacheKey } from './cache-key.ts';
 import { DiskCache } from './disk-cache.ts';
-import type { EngineEvent, EventSink, ExecutionErrorData } from './events.ts';
+import type { EngineEvent, EventSink, ExecutionErrorData } from '../../common/events.ts';
+import { executionError } from './execution-error.ts';
 import { MemoryCache, type CacheEntry } from './memory-cache.ts';
 import { makePlan, PlanMemo, type Plan } from './plan.ts';
 import { NotPersistableError } from './serialize.ts';
 import { validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
-import { byteSize, deepFreeze, MutationGuard } from './values.ts';
+import { byteSize, deepFreeze, MutationGuard } from './cached-values.ts';
+import type { Folders, Logger } from '../config.ts';
+import { LimelightError, NodeInputError } from '../errors.ts';
 
 export interface EngineOptions {
   registry: NodeRegistry;
@@ -45,7 +47,7 @@ export interface RunResult {
   validation?: Extract<ValidationResult, { ok: false }>;
 }
 
-class InterruptedError extends Error {}
+class InterruptedError extends LimelightError {}
 
 /** Error for a node that wrote into one of its (shared, cached) inputs. */
 class InputMutatedError extends NodeInputError {}
@@ -192,7 +194,7 @@ class PromptRun {
       for (const id of cached) if (consumers.has(id)) await this.entryFor(id);
       for (const id of order) {
         if (!toRun.has(id)) continue;
-        if (this.signal.aborted) throw new InterruptedError();
+        if (this.signal.aborted) throw new InterruptedError('interrupted');
         current = this.nodes.get(id)!;
         await this.runNode(current);
         this.release(current, consumers);
@@ -311,7 +313,7 @@ class PromptRun {
       signal: this.signal,
       log: { info: (m) => this.log.info(prefix + m), warn: (m) => this.log.warn(prefix + m) },
       progress: (value, max, detail) => {
-        if (this.signal.aborted) throw new InterruptedError();
+        if (this.signal.aborted) throw new InterruptedError('interrupted');
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail } });
       },
       preview: this.options.previews
@@ -331,19 +333,13 @@ class PromptRun {
       return { status: 'interrupted', outputs: this.uiOutputs, executed: this.executed, cached };
     }
     const err = error instanceof Error ? error : new Error(String(error));
-    const data: ExecutionErrorData = {
-      prompt_id: this.promptId,
-      node_id: node?.id ?? '',
-      node_type: node?.type ?? '',
-      input_name: err instanceof NodeInputError ? err.inputName : undefined,
+    const data = executionError({
+      promptId: this.promptId,
+      error: err,
+      node: node ?? undefined,
       executed: this.executed,
-      exception_message: err.message,
-      exception_type: err.name,
-      traceback: (err.stack ?? '').split('\n').slice(1, 12).map((l) => l.trim()),
-      current_inputs: node ? summariseInputs(node) : {},
-      current_outputs: {},
-      timestamp: Date.now(),
-    };
+      currentInputs: node ? summariseInputs(node) : {},
+    });
     this.emit({ type: 'execution_error', data });
     return { status: 'error', outputs: this.uiOutputs, executed: this.executed, cached, error: data };
   }

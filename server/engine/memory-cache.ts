@@ -1,5 +1,5 @@
 // The memory tier: least-recently-used entries under a byte budget.
-import type { MutationGuard } from './values.ts';
+import type { MutationGuard } from './cached-values.ts';
 
 export interface CacheEntry {
   outputs: readonly unknown[];

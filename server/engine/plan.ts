@@ -1,7 +1,7 @@
 // A validated prompt with its execution order and, when no node depends on files, its cache keys.
 // Plans of such "pure" prompts are remembered by the prompt's text, so re-queuing an unchanged prompt
 // skips validation and hashing (a prompt that reads files is always checked again: files change).
-import type { NodeDefinition } from '../../nodes/define.ts';
+import type { NodeDefinition } from './node-contract.ts';
 import { nodeCacheKey } from './cache-key.ts';
 import { executionOrder } from './order.ts';
 import type { ValidNode } from './validate.ts';

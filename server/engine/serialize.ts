@@ -1,6 +1,8 @@
 // A compact binary form for plain data (typed arrays, numbers, strings, plain objects and arrays),
 // used by the disk cache: a JSON header in which each typed array is a reference {type, length, offset}
 // into the data section that follows, each array aligned to 8 so it can be viewed in place.
+import { LimelightError } from '../errors.ts';
+
 const MAGIC = 0x4c4c4331; // "LLC1"
 const TYPED_ARRAYS = {
   Uint8Array,
@@ -22,7 +24,7 @@ interface ArrayRef {
   o: number;
 }
 
-export class NotPersistableError extends Error {}
+export class NotPersistableError extends LimelightError {}
 
 function align8(n: number): number {
   return (n + 7) & ~7;

@@ -1,40 +1,12 @@
 // Validation of an API prompt before anything runs: shape (JSON Schema), then semantics, reported in
 // ComfyUI's `node_errors` shape with its error type strings.
-import type { ComboEnvironment, InputSpec, NodeDefinition } from '../../nodes/define.ts';
-import { isPrimitiveInput } from '../../nodes/define.ts';
-import { comboOptions, type NodeRegistry } from '../../nodes/registry.ts';
-import { isTypeCompatible } from '../../nodes/types.ts';
-import { asLink, promptShapeErrors, type Link, type Prompt, type PromptNode } from './prompt.ts';
-
-export type ErrorType =
-  | 'invalid_prompt'
-  | 'missing_node_type'
-  | 'prompt_no_outputs'
-  | 'required_input_missing'
-  | 'bad_linked_input'
-  | 'return_type_mismatch'
-  | 'invalid_input_type'
-  | 'value_smaller_than_min'
-  | 'value_bigger_than_max'
-  | 'value_not_in_list'
-  | 'custom_validation_failed'
-  | 'dependency_cycle'
-  | 'prompt_outputs_failed_validation';
-
-export interface ErrorDetail {
-  type: ErrorType;
-  message: string;
-  details: string;
-  extra_info: { input_name?: string; received_value?: unknown; [key: string]: unknown };
-}
-
-export interface NodeErrorEntry {
-  errors: ErrorDetail[];
-  dependent_outputs: string[];
-  class_type: string;
-}
-
-export type NodeErrors = Record<string, NodeErrorEntry>;
+import type { ComboEnvironment, InputSpec, NodeDefinition } from './node-contract.ts';
+import { isPrimitiveInput } from './node-contract.ts';
+import { comboOptions, type NodeRegistry } from './node-registry.ts';
+import { isTypeCompatible } from '../../common/socket-types.ts';
+import { asLink, promptShapeErrors, type Link, type Prompt, type PromptNode } from '../../common/prompt.ts';
+import type { ErrorDetail, ErrorType, NodeErrors } from '../../common/node-errors.ts';
+import { NodeInputError } from '../errors.ts';
 
 /** A node after validation: literal inputs coerced to their declared types, links split out. */
 export interface ValidNode {
@@ -213,7 +185,8 @@ function validateNode(
       const message = definition.validate(literals, env);
       if (message) fail(detail('custom_validation_failed', message));
     } catch (error) {
-      fail(detail('custom_validation_failed', (error as Error).message));
+      if (error instanceof NodeInputError) fail(detail('custom_validation_failed', `${error.inputName}: ${error.message}`, { input_name: error.inputName }));
+      else fail(detail('custom_validation_failed', (error as Error).message));
     }
   }
   return { id, type: definition.type, title: node._meta?.title ?? definition.displayName, definition, literals, links };

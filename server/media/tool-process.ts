@@ -2,6 +2,7 @@
 // for the error message, and a process that stops making progress (or is interrupted) is killed.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { toolPath, type Tool } from './binaries.ts';
+import { LimelightError } from '../errors.ts';
 
 /** Kill a process that neither reads input nor writes output for this long. */
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -14,13 +15,12 @@ export interface ToolOptions {
   idleTimeoutMs?: number;
 }
 
-export class MediaToolError extends Error {
+export class MediaToolError extends LimelightError {
   constructor(
     message: string,
     readonly stderr: string,
   ) {
     super(message);
-    this.name = 'MediaToolError';
   }
 }
 

@@ -1,7 +1,8 @@
 // Decoding a video into uint8 RGB frames through a pipe, holding only the frames asked for.
-import type { ImageBatch } from '../../nodes/types.ts';
 import { probeVideo, type VideoInfo } from './probe.ts';
 import { startTool } from './tool-process.ts';
+import type { ImageBatch } from './image-batch.ts';
+import { LimelightError } from '../errors.ts';
 
 export interface FrameSelection {
   /** Resample to this rate first (0 = the source rate). */
@@ -24,7 +25,7 @@ export interface DecodeOptions {
   maxBytes?: number;
 }
 
-export class TooManyFramesError extends Error {}
+export class TooManyFramesError extends LimelightError {}
 
 export const KEEP_ALL: FrameSelection = { forceRate: 0, skipFirstFrames: 0, selectEveryNth: 1, frameLoadCap: 0, width: 0, height: 0 };
 
@@ -39,6 +40,18 @@ export function outputSize(info: Pick<VideoInfo, 'width' | 'height'>, selection:
     width: snapTo8(width || (info.width * height) / info.height),
     height: snapTo8(height || (info.height * width) / info.width),
   };
+}
+
+/** Says how a resize was rounded (to multiples of 8, and the other side from the aspect ratio), or undefined when it gives the size asked for. */
+export function sizeRounding(info: Pick<VideoInfo, 'width' | 'height'>, selection: Pick<FrameSelection, 'width' | 'height'>): string | undefined {
+  const { width, height } = selection;
+  if (width === 0 && height === 0) return undefined;
+  const exact = { width: width || (info.width * height) / info.height, height: height || (info.height * width) / info.width };
+  const size = outputSize(info, selection);
+  if (size.width === exact.width && size.height === exact.height) return undefined;
+  const asked = `${Number(exact.width.toFixed(1))}×${Number(exact.height.toFixed(1))}`;
+  const aspect = width === 0 || height === 0 ? ` (the ${info.width}×${info.height} clip's aspect ratio)` : '';
+  return `resized to ${size.width}×${size.height}, not ${asked}${aspect}: resized sides are rounded to multiples of 8`;
 }
 
 /** Frames the selection yields from a clip of `sourceFrames` frames at the decode rate (0 when unknown). */
@@ -66,6 +79,8 @@ function filterChain(info: VideoInfo, selection: FrameSelection, size: { width: 
 export async function decodeVideo(file: string, selection: FrameSelection, options: DecodeOptions = {}): Promise<ImageBatch> {
   const info = await probeVideo(file, { signal: options.signal });
   const size = outputSize(info, selection);
+  const rounding = sizeRounding(info, selection);
+  if (rounding) options.warn?.(rounding);
   const decodeFps = selection.forceRate > 0 ? selection.forceRate : info.fps;
   const sourceFrames = selection.forceRate > 0 ? Math.round(info.duration * selection.forceRate) : info.frameCount;
   const expected = expectedFrameCount(sourceFrames, selection);

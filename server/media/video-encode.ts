@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ImageBatch } from '../../nodes/types.ts';
 import { matroskaWithTags } from './matroska-tags.ts';
 import type { WorkflowMetadata } from './workflow-metadata.ts';
 import { startTool, type ToolProcess } from './tool-process.ts';
+import type { ImageBatch } from './image-batch.ts';
 
 export type VideoFormat = 'mp4-h264' | 'webm-vp9' | 'gif';
 

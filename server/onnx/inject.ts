@@ -2,11 +2,12 @@
 // feeds the bias inputs for each UNet call. The surgery is done once per UNet file (cached on disk);
 // masks and weights only change what the provider computes, so the session is reused.
 import * as ort from 'onnxruntime-node';
-import type { MaskBatch } from '../../nodes/types.ts';
-import type { Conditioning, DiffusionModel, UNetBatch, UNetInputProvider } from '../runtime/values.ts';
+import type { Conditioning, DiffusionModel, UNetBatch, UNetInputProvider } from '../runtime/model-values.ts';
 import { biasTensor, FrameBias, tokenGate, type Injection } from './attention-bias.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
 import { ensurePatchedModel } from './patched-model.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import { LimelightError } from '../errors.ts';
 
 export interface AttentionInjection {
   masks: MaskBatch;
@@ -23,7 +24,7 @@ interface AttentionState {
 /** Which provider of a MODEL is ours, with what it was built from (so chained nodes compose). */
 const attentionProviders = new WeakMap<UNetInputProvider, AttentionState>();
 
-export class InjectionError extends Error {}
+export class InjectionError extends LimelightError {}
 
 export function parseWords(words: string): string[] {
   return words
@@ -72,11 +73,12 @@ function makeProvider(biasInputs: readonly BiasInput[], injections: readonly Att
   const frameBiases = new Map<string, FrameBias>();
   let last: { key: string; feeds: Record<string, ort.Tensor> } | undefined;
   return (batch: UNetBatch) => {
-    const { latentWidth, latentHeight, positive } = batch;
+    const { latentWidth, latentHeight, padding, positive } = batch;
+    const grid = `${latentWidth}x${latentHeight}${padding ? ` from ${padding.imageWidth}x${padding.imageHeight}` : ''}`;
     const rowMasks = batch.conditional.map((conditional, r) =>
       conditional ? injections.map((inj) => maskFor(inj, batch.frames[r % batch.frames.length], batch.frameCount)) : null,
     );
-    const biasIds = rowMasks.map((masks) => (masks ? `${latentWidth}x${latentHeight}|${masks.map(idOf).join(',')}|${positive.text}` : null));
+    const biasIds = rowMasks.map((masks) => (masks ? `${grid}|${masks.map(idOf).join(',')}|${positive.text}` : null));
     const key = biasIds.map((id) => id ?? '-').join('\n');
     if (last?.key === key) return last.feeds;
     const biasOf = (id: string, masks: readonly Float32Array[]): FrameBias => {
@@ -89,7 +91,7 @@ function makeProvider(biasInputs: readonly BiasInput[], injections: readonly Att
           weight: inj.weight,
           gate: gateFor(inj, positive),
         }));
-        bias = new FrameBias(latentWidth, latentHeight, parts, divisors);
+        bias = new FrameBias(latentWidth, latentHeight, parts, divisors, padding);
         if (frameBiases.size >= 256) frameBiases.clear();
         frameBiases.set(id, bias);
       }

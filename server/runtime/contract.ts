@@ -1,15 +1,15 @@
 // What each part of a Stable Diffusion ONNX export must look like (REFERENCE §2), checked against the
 // session's input/output metadata. Failures name the file, what was expected and what was found.
 import type { InferenceSession } from 'onnxruntime-node';
+import { LimelightError } from '../errors.ts';
 
 export type FloatType = 'float32' | 'float16';
 type Metadata = readonly InferenceSession.ValueMetadata[];
 type TensorMetadata = InferenceSession.TensorValueMetadata;
 
-export class ModelContractError extends Error {
+export class ModelContractError extends LimelightError {
   constructor(message: string) {
     super(message);
-    this.name = 'ModelContractError';
   }
 }
 

@@ -1,8 +1,9 @@
 // The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
-import type { MaskBatch } from '../../nodes/types.ts';
-import { areaResample } from '../media/mask-ops.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import { maskOnLatentGrid } from './latent-padding.ts';
+import type { LatentPadding } from './model-values.ts';
 
 /** Why a keep-mask does not fit a clip of `frameCount` frames, or null when it does. */
 export function keepMaskProblem(mask: MaskBatch, frameCount: number): string | null {
@@ -12,7 +13,7 @@ export function keepMaskProblem(mask: MaskBatch, frameCount: number): string | n
   return `keep_mask has ${count} masks but the latent has ${frameCount} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
 }
 
-/** A keep-mask area-averaged to the latent grid, one grid per mask, made on first use. */
+/** A keep-mask area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
 export class LatentKeepMask {
   private readonly grids = new Map<number, Float32Array>();
 
@@ -20,6 +21,7 @@ export class LatentKeepMask {
     private readonly mask: MaskBatch,
     private readonly latentWidth: number,
     private readonly latentHeight: number,
+    private readonly padding?: LatentPadding,
   ) {}
 
   /** The frame's mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
@@ -27,7 +29,7 @@ export class LatentKeepMask {
     const index = this.mask.masks.length === 1 ? 0 : frame;
     let grid = this.grids.get(index);
     if (!grid) {
-      grid = areaResample(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight);
+      grid = maskOnLatentGrid(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
       this.grids.set(index, grid);
     }
     return grid;

@@ -6,7 +6,7 @@ import { PromiseMemo } from '../promise-memo.ts';
 import { encodePreview } from '../media/image-io.ts';
 import { decodeLatents } from './vae.ts';
 import { gaussianNoise } from './noise.ts';
-import type { VaeModel } from './values.ts';
+import type { VaeModel } from './model-values.ts';
 
 /** rgb (−1…1) = weights · latent + bias, per pixel; weights are 3 × channels. */
 export interface LatentPreviewMap {

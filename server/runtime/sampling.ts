@@ -5,13 +5,13 @@
 // output, the next input written to both CFG halves in one pass, one input buffer for every batch):
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { MaskBatch } from '../../nodes/types.ts';
 import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { sessions } from './sessions.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
-import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './model-values.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
 
 export interface SampleOptions {
   seed: number;
@@ -96,7 +96,7 @@ export async function sampleLatents(
     for (let start = 0; start < frameCount; start += options.batchSize) {
       out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, frameCount - start) }, (_, i) => start + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out };
+    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
   } finally {
     lease.release();
   }
@@ -131,7 +131,7 @@ class SamplingRun {
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -207,6 +207,7 @@ class SamplingRun {
         conditional,
         latentHeight: latent.height,
         latentWidth: latent.width,
+        padding: latent.padding,
         step,
         steps: plan.timesteps.length,
         positive: this.positive,

@@ -186,11 +186,3 @@ function budgetFromEnvironment(): number {
 
 /** The process-wide session cache (budget: LIMELIGHT_SESSION_MEMORY_MB, default 8 GiB). */
 export const sessions = new SessionCache(budgetFromEnvironment());
-
-/** Providers this onnxruntime build can use, for `/system_stats` and the CLI. */
-export function providerStatus(): { bundled: string[]; cudaInstalled: boolean } {
-  return {
-    bundled: ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name),
-    cudaInstalled: cudaProviderInstalled(),
-  };
-}

@@ -2,7 +2,7 @@
 import { ClipTokenizer } from './tokenizer.ts';
 import { sessions } from './sessions.ts';
 import { integerTensor, readFloats } from './tensors.ts';
-import type { ClipModel, Conditioning } from './values.ts';
+import type { ClipModel, Conditioning } from './model-values.ts';
 
 const tokenizers = new Map<string, ClipTokenizer>();
 

@@ -1,9 +1,11 @@
 // IMAGE ↔ LATENT through the VAE parts, a few frames per session run. Latents are kept in the sampler's
 // space (VAE latents × scaling_factor); an 8-channel encoder output (mean ‖ logvar) contributes its mean.
-import type { ImageBatch } from '../../nodes/types.ts';
+// Images of any size are padded to a size the model takes and the decoded frames cropped back.
 import { sessions } from './sessions.ts';
+import { cropImages, padFrame, paddingFor } from './latent-padding.ts';
 import { floatTensor, readFloats } from './tensors.ts';
-import type { LatentBatch, VaeModel } from './values.ts';
+import type { LatentBatch, VaeModel } from './model-values.ts';
+import type { ImageBatch } from '../media/image-batch.ts';
 
 export interface VaeProgress {
   /** Called after each batch with the number of frames done; may throw to stop. */
@@ -31,7 +33,8 @@ function planarToImage(values: Float32Array, offset: number, pixels: number): Ui
 
 export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize: number, progress?: VaeProgress): Promise<LatentBatch> {
   if (!vae.encoderFile || !vae.encoder) throw new Error(`model "${vae.name}" has no vae_encoder/model.onnx, so it cannot encode images`);
-  const { width, height } = images;
+  const padding = paddingFor(images.width, images.height, vae.downFactor, vae.latentMultiple);
+  const [width, height] = padding ? [padding.paddedWidth, padding.paddedHeight] : [images.width, images.height];
   const pixels = width * height;
   const lease = await sessions.acquire(vae.encoderFile, vae.device);
   const frames: Float32Array[] = [];
@@ -41,7 +44,7 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
     for (let start = 0; start < images.frames.length; start += batchSize) {
       const batch = images.frames.slice(start, start + batchSize);
       const input = new Float32Array(batch.length * 3 * pixels);
-      batch.forEach((frame, i) => imageToPlanar(frame, pixels, input, i * 3 * pixels));
+      batch.forEach((frame, i) => imageToPlanar(padding ? padFrame(frame, padding) : frame, pixels, input, i * 3 * pixels));
       const result = await lease.session.run({ sample: floatTensor(vae.encoder.floatType, input, [batch.length, 3, height, width]) });
       const output = result[vae.encoder.output];
       const [, channels, h, w] = output.dims.map(Number);
@@ -58,7 +61,7 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
   } finally {
     lease.release();
   }
-  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames };
+  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames, ...(padding && { padding }) };
 }
 
 export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSize: number, progress?: VaeProgress): Promise<ImageBatch> {
@@ -87,5 +90,6 @@ export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSi
   } finally {
     lease.release();
   }
-  return { width: imageWidth, height: imageHeight, fps: latents.fps, frames };
+  const decoded = { width: imageWidth, height: imageHeight, fps: latents.fps, frames };
+  return latents.padding ? cropImages(decoded, latents.padding) : decoded;
 }

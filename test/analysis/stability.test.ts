@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import StabilityReport from '../../nodes/StabilityReport.ts';
-import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
-import { measureStability } from '../../server/media/stability.ts';
+import { measureStability } from '../../server/analysis/stability.ts';
 import { makeContext } from '../helpers/context.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 
 const SIZE = 64;
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchJson, rawRequest, startTestServer, type TestServer } from './helpers.ts';
+import { fetchJson, rawRequest, startTestServer, type TestServer } from '../helpers/api-server.ts';
 
 let server: TestServer;
 const SECRET = 'top secret outside the folders';

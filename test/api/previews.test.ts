@@ -1,7 +1,7 @@
 // Binary preview frames: ComfyUI's type 1 (format + image) and type 4 (JSON metadata + image).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY_EVENT, previewImageFrame, previewWithMetadataFrame } from '../../server/api/preview-frames.ts';
-import { EventClient, holdPrompt, startTestServer, type TestServer } from './helpers.ts';
+import { EventClient, holdPrompt, startTestServer, type TestServer } from '../helpers/api-server.ts';
 
 const image = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
 

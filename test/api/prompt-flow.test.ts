@@ -1,6 +1,6 @@
 // Queueing prompts over HTTP and the socket, and the events, outputs and history they produce.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventClient, fetchJson, slowPrompt, startTestServer, textPrompt, type TestServer } from './helpers.ts';
+import { EventClient, fetchJson, slowPrompt, startTestServer, textPrompt, type TestServer } from '../helpers/api-server.ts';
 
 let server: TestServer;
 let client: EventClient;

@@ -2,7 +2,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventClient, fetchJson, holdPrompt, startTestServer, textPrompt, type TestServer } from './helpers.ts';
+import { EventClient, fetchJson, holdPrompt, startTestServer, textPrompt, type TestServer } from '../helpers/api-server.ts';
 
 let server: TestServer;
 let client: EventClient;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventClient, fetchJson, holdPrompt, startTestServer, textPrompt } from './helpers.ts';
+import { EventClient, fetchJson, holdPrompt, startTestServer, textPrompt } from '../helpers/api-server.ts';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/server-process.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/limelight.js', import.meta.url));

@@ -1,6 +1,6 @@
 // Cross-origin requests, DNS rebinding, malformed bodies: refused with the right status, server alive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventClient, fetchJson, rawRequest, startTestServer, textPrompt, type TestServer } from './helpers.ts';
+import { EventClient, fetchJson, rawRequest, startTestServer, textPrompt, type TestServer } from '../helpers/api-server.ts';
 
 let server: TestServer;
 let host: string;

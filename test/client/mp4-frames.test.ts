@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mp4VideoFrames } from '../../client/src/model/mp4-frames.ts';
-import { ensureSampleMedia, SAMPLE } from '../../server/media/sample-media.ts';
+import { ensureSampleMedia, SAMPLE } from '../../server/demo/sample-media.ts';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'limelight-mp4-frames-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry, type ObjectInfoEntry } from '../../nodes/registry.ts';
-import { describeNodeClass, describeNodeClasses, nextSeedValue, snapToStep, type InputDescription } from '../../client/src/model/node-defs.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
+import { describeNodeClass, describeNodeClasses, nextSeedValue, snapToStep, type InputDescription } from '../../common/node-defs.ts';
+import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
 function entry(partial: Partial<ObjectInfoEntry> & Pick<ObjectInfoEntry, 'input'>): ObjectInfoEntry {
   return {

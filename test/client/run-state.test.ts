@@ -66,9 +66,14 @@ describe('a refused prompt', () => {
       node_errors: {
         '3': {
           class_type: 'SaveText',
+          dependent_outputs: ['3'],
           errors: [{ type: 'required_input_missing', message: 'Required input is missing', details: 'value: required input is missing', extra_info: { input_name: 'value' } }],
         },
-        '4': { errors: [{ type: 'value_bigger_than_max', message: 'Value 9 bigger than max of 1' }] },
+        '4': {
+          class_type: 'Math',
+          dependent_outputs: ['3'],
+          errors: [{ type: 'value_bigger_than_max', message: 'Value 9 bigger than max of 1', details: '', extra_info: {} }],
+        },
       },
     });
     expect(state.phase).toBe('failed');

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
-import { workflowToPrompt, type Workflow } from '../../server/engine/workflow.ts';
-import { promptToWorkflow } from '../../client/src/model/prompt-to-workflow.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
+import { workflowToPrompt, type Workflow } from '../../common/workflow.ts';
+import { promptToWorkflow } from '../../common/prompt-to-workflow.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'limelight-wf-'));
 const objectInfo = new NodeRegistry(ALL_NODES).objectInfo({ folders: { input: dir, output: dir, temp: dir, models: dir } });

@@ -4,39 +4,15 @@
 // bypass / mute / groups, one undo step per drag, and the smaller points (status, linked widgets, link
 // colours, tooltips, Load Image thumbnail, mask painter frames, empty canvas, placeholders).
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addNodes as addNodesTo, ARTIFACTS_DIR, buildClient, openBrowser, startServer, type BrowserSession, type RunningServer } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addNodes, browser, page, server, setupEditor, skipReason, workflow, type Json } from './editor-session.ts';
+import { ARTIFACTS_DIR } from './harness.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Json = any;
-
-let server: RunningServer | null = null;
-let browser: BrowserSession | null = null;
-let skipReason = '';
-
+setupEditor();
 beforeAll(async () => {
-  await buildClient();
-  const started = await startServer();
-  if ('unavailable' in started) {
-    skipReason = started.unavailable;
-    return;
-  }
-  server = started;
-  browser = await openBrowser();
-  browser.page.setDefaultTimeout(15_000);
-  await browser.page.setViewportSize({ width: 1024, height: 640 });
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await browser?.page.setViewportSize({ width: 1024, height: 640 });
 });
-
-function page(): Page {
-  return browser!.page;
-}
 
 /** Opens the editor on the default workflow (the autosave of an earlier test forgotten), or on the autosave. */
 async function openEditor({ fresh = true } = {}): Promise<void> {
@@ -72,14 +48,6 @@ async function pixels(clip: { x: number; y: number; width: number; height: numbe
   return { width: info.width, height: info.height, rgb: data };
 }
 
-function workflow(): Promise<Json> {
-  return evaluate((app) => app.editor.serialize());
-}
-
-function addNodes(placed: [string, number, number][]): Promise<number[]> {
-  return addNodesTo(page(), placed);
-}
-
 function link(from: number, fromSlot: number, to: number, toInput: string): Promise<void> {
   return page().evaluate(
     ({ from, fromSlot, to, toInput }) => {
@@ -97,6 +65,15 @@ async function newWorkflow(): Promise<void> {
   await page().waitForFunction(() => (globalThis as Json).app.graph.nodes.length === 0);
 }
 
+/** Clears the selection (a click on the canvas would, but litegraph settles a click only after the double-click delay). */
+async function deselectAll(): Promise<void> {
+  await page().evaluate(() => {
+    const { canvas } = (globalThis as Json).app;
+    canvas.deselectAll();
+    canvas.draw(true, true);
+  });
+}
+
 async function selectOnly(nodeId: number): Promise<void> {
   await page().evaluate((id) => {
     const { graph, canvas } = (globalThis as Json).app;
@@ -104,7 +81,7 @@ async function selectOnly(nodeId: number): Promise<void> {
     canvas.select(graph.getNodeById(id));
   }, nodeId);
   await page().focus('#graph-canvas');
-  await page().evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  await page().evaluate(() => new Promise((resolve) => (globalThis as Json).requestAnimationFrame(resolve)));
 }
 
 /** Queues with the Queue button and returns the prompt the editor sent (over the socket or HTTP). */
@@ -326,6 +303,7 @@ describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
     expect(entries.some((e) => /Subgraph|^Mode$|Properties/.test(e))).toBe(false);
     await page().keyboard.press('Escape');
     await page().mouse.click(500, 500);
+    await deselectAll();
 
     let prompt = await queueAndCapture();
     await waitForRunEnd();
@@ -337,7 +315,7 @@ describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
     await page().keyboard.press('Control+b');
     expect((await workflow()).nodes.find((n: Json) => n.id === math).mode).toBe(4);
     const body = await nodeRect(math, [200, 30, 10, 10]);
-    await page().mouse.click(500, 500);
+    await deselectAll();
     const { rgb } = await pixels(body);
     // Bypassed: a purple tint (red and blue above green).
     expect(rgb[0] - rgb[1]).toBeGreaterThan(15);
@@ -350,14 +328,16 @@ describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
     await page().screenshot({ path: path.join(ARTIFACTS_DIR, 'small-window-bypassed.png') });
 
     // Ctrl+B again runs it again; Ctrl+M mutes it: drawn faded, and not sent.
+    const modeBecomes = (mode: number) => page().waitForFunction(({ id, mode }) => (globalThis as Json).app.graph.getNodeById(id).mode === mode, { id: math, mode }, { timeout: 5000 });
     await selectOnly(math);
     await page().keyboard.press('Control+b');
+    await modeBecomes(0);
     await page().keyboard.press('Control+m');
-    expect((await workflow()).nodes.find((n: Json) => n.id === math).mode).toBe(2);
+    await modeBecomes(2);
     const muted = await pixels(await nodeRect(math, [200, 30, 10, 10]));
     expect(muted.rgb[0]).toBeLessThan(rgb[0]);
     await page().keyboard.press('Control+m');
-    expect((await workflow()).nodes.find((n: Json) => n.id === math).mode).toBe(0);
+    await modeBecomes(0);
 
     // Ctrl+G puts a group around the selection.
     await page().keyboard.press('Control+a');

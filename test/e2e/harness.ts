@@ -126,15 +126,3 @@ export async function openBrowser(): Promise<BrowserSession> {
     },
   };
 }
-
-/** Adds nodes by type at fixed places through the page's `window.app.editor`; returns their ids. */
-export function addNodes(page: Page, placed: [string, number, number][]): Promise<number[]> {
-  return page.evaluate((placed) => {
-    const { editor } = (globalThis as unknown as { app: { editor: { addNode(type: string): { pos: number[]; id: number } } } }).app;
-    return placed.map(([type, x, y]) => {
-      const node = editor.addNode(type);
-      node.pos = [x, y];
-      return node.id;
-    });
-  }, placed);
-}

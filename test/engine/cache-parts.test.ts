@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, nodeCacheKey } from '../../server/engine/cache-key.ts';
 import { MemoryCache } from '../../server/engine/memory-cache.ts';
 import { decodeValue, encodeValue, NotPersistableError } from '../../server/engine/serialize.ts';
-import { byteSize, MutationGuard } from '../../server/engine/values.ts';
+import { byteSize, MutationGuard } from '../../server/engine/cached-values.ts';
 
 describe('cache keys', () => {
   it('are independent of key order and change with any part', () => {

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { Engine } from '../../server/engine/engine.ts';
-import type { EngineEvent } from '../../server/engine/events.ts';
-import type { Prompt } from '../../server/engine/prompt.ts';
+import type { EngineEvent } from '../../common/events.ts';
+import type { Prompt } from '../../common/prompt.ts';
 import { makeFolders } from '../helpers/context.ts';
 import { testNodes } from '../helpers/test-nodes.ts';
 

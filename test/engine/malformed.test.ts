@@ -1,7 +1,7 @@
 // 200 generated malformed prompts: each is refused with errors, and nothing throws out of the engine.
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { Engine } from '../../server/engine/engine.ts';
 import { makeFolders } from '../helpers/context.ts';
 import { testNodes } from '../helpers/test-nodes.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { executionOrder } from '../../server/engine/order.ts';
 import { validatePrompt } from '../../server/engine/validate.ts';
 import { makeFolders } from '../helpers/context.ts';

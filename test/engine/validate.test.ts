@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defineNode } from '../../nodes/define.ts';
+import { defineNode } from '../../server/engine/node-contract.ts';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
-import { validatePrompt, type ErrorType } from '../../server/engine/validate.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
+import { validatePrompt } from '../../server/engine/validate.ts';
 import { makeFolders } from '../helpers/context.ts';
 import { testNodes } from '../helpers/test-nodes.ts';
+import type { ErrorType } from '../../common/node-errors.ts';
 
 const Picky = defineNode({
   type: 'TestPicky',

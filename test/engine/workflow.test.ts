@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
-import { widgetValuesByName, workflowToPrompt, type Workflow, type WorkflowNode } from '../../server/engine/workflow.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
+import { widgetValuesByName, workflowToPrompt, type Workflow, type WorkflowNode } from '../../common/workflow.ts';
 import { makeFolders } from '../helpers/context.ts';
 
 const objectInfo = new NodeRegistry(ALL_NODES).objectInfo({ folders: makeFolders() });

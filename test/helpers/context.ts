@@ -2,7 +2,9 @@
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ExecuteContext, Folders, ProgressDetail } from '../../nodes/define.ts';
+import type { ExecuteContext } from '../../server/engine/node-contract.ts';
+import type { Folders } from '../../server/config.ts';
+import type { ProgressDetail } from '../../common/events.ts';
 
 export interface TestContext extends ExecuteContext {
   progressCalls: { value: number; max: number; detail?: ProgressDetail }[];

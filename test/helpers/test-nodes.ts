@@ -1,5 +1,5 @@
 // Small node types for engine tests: each counts its executions so tests can see what ran.
-import { defineNode, type NodeDefinition } from '../../nodes/define.ts';
+import { defineNode, type NodeDefinition } from '../../server/engine/node-contract.ts';
 
 export interface Signal {
   readonly data: Float32Array;

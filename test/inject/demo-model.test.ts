@@ -9,29 +9,30 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataType, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { NodeDefinition } from '../../nodes/define.ts';
+import type { NodeDefinition } from '../../server/engine/node-contract.ts';
 import InjectCrossAttention from '../../nodes/InjectCrossAttention.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
 import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
-import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
 import { biasTensor, FrameBias, tokenGate, type Injection } from '../../server/onnx/attention-bias.ts';
-import { findCrossAttention } from '../../server/onnx/cross-attention-find.ts';
-import { patchCrossAttention } from '../../server/onnx/cross-attention-patch.ts';
-import { DEMO_MODEL_NAME, ensureDemoModel, writeDemoModel } from '../../server/onnx/demo-model.ts';
-import { COLOUR_WORDS } from '../../server/onnx/demo-vocab.ts';
+import { findCrossAttention, patchCrossAttention } from '../../server/onnx/cross-attention-patch.ts';
+import { DEMO_MODEL_NAME, ensureDemoModel, writeDemoModel } from '../../server/demo/demo-model.ts';
+import { COLOUR_WORDS } from '../../server/demo/demo-vocab.ts';
 import { fromHalfArray, toHalfArray } from '../../server/runtime/float16.ts';
-import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/values.ts';
+import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
+import { runNode } from '../helpers/run-node.ts';
 
 const SIZE = 128;
 const folders = { ...makeFolders(), models: mkdtempSync(path.join(tmpdir(), 'limelight-models-')) };
 ensureDemoModel(folders.models);
 const context = () => makeContext({ folders });
 
-const run = async (node: NodeDefinition, inputs: Record<string, unknown>) => (await node.execute(inputs as never, context())).outputs;
+const run = (node: NodeDefinition, inputs: Record<string, unknown>) => runNode(node, inputs, context());
 
 const [model, clip, vae] = (await run(LoadModel, { model: DEMO_MODEL_NAME, device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
 const encode = async (text: string) => (await run(TextEncode, { clip, text }))[0] as Conditioning;

@@ -2,10 +2,10 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MaskBatch } from '../../nodes/types.ts';
 import { injectAttention, parseWords } from '../../server/onnx/inject.ts';
-import type { Conditioning, DiffusionModel, UNetBatch } from '../../server/runtime/values.ts';
+import type { Conditioning, DiffusionModel, UNetBatch } from '../../server/runtime/model-values.ts';
 import { attentionTestModel, DIMS } from '../helpers/attention-graphs.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 
 const { tokens: T, latent: L } = DIMS;
 

@@ -1,9 +1,9 @@
 // Small generated test inputs: clips from ffmpeg's lavfi sources and clips whose frames are numbered by
 // their grey level, written into a test's input folder.
 import path from 'node:path';
-import type { ImageBatch } from '../../nodes/types.ts';
 import { runTool } from '../../server/media/tool-process.ts';
 import { encodeVideo } from '../../server/media/video-encode.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
 
 /** `ffmpeg -f lavfi -i <source> <args> <file>`; returns the file's path. */
 export async function lavfiClip(folder: string, name: string, source: string, args: string[]): Promise<string> {

@@ -1,16 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
 import Encode from '../../nodes/Encode.ts';
 import PreviewImage, { spreadIndices } from '../../nodes/PreviewImage.ts';
-import type { ImageBatch } from '../../nodes/types.ts';
 import type { OutputFileRef } from '../../server/media/output-files.ts';
 import { probeVideo } from '../../server/media/probe.ts';
 import { readEmbeddedGraph } from '../../server/media/workflow-metadata.ts';
 import { decodeVideo, KEEP_ALL } from '../../server/media/video-decode.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { frameNumber, lavfiClip, meanAbsDifference, numberedFrames } from './clips.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import { NodeInputError } from '../../server/errors.ts';
 
 const DEFAULTS = { fps: 0, format: 'mp4-h264', crf: 19, filename_prefix: 'limelight/video' };
 

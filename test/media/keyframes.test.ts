@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
 import KeyframeInterpolate from '../../nodes/KeyframeInterpolate.ts';
-import type { MaskBatch } from '../../nodes/types.ts';
-import { distanceTransform } from '../../server/media/distance-field.ts';
-import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers } from '../../server/media/keyframes.ts';
-import { maskArea } from '../../server/media/mask-morph.ts';
+import { distanceTransform } from '../../server/masks/distance-field.ts';
+import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers } from '../../server/masks/keyframes.ts';
+import { maskArea } from '../../server/masks/mask-morph.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
+import { NodeInputError } from '../../server/errors.ts';
 
 const SIZE = 96;
 

@@ -2,14 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
 import LoadVideo from '../../nodes/LoadVideo.ts';
-import type { ImageBatch } from '../../nodes/types.ts';
 import { fileFingerprint } from '../../server/file-identity.ts';
 import { runTool } from '../../server/media/tool-process.ts';
 import { decodeVideo, KEEP_ALL, TooManyFramesError } from '../../server/media/video-decode.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { frameNumber, lavfiClip, numberedClip } from './clips.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import { NodeInputError } from '../../server/errors.ts';
 
 const DEFAULTS = { frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, force_rate: 0, width: 0, height: 0 };
 
@@ -55,12 +55,18 @@ describe('LoadVideo', () => {
     expect(images.frames.map(frameNumber)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
   });
 
-  it('resizes to multiples of 8, keeping the aspect ratio when one side is 0', async () => {
+  it('resizes to multiples of 8, keeping the aspect ratio when one side is 0, and says on the node when it rounded', async () => {
     const ctx = makeContext();
     await lavfiClip(ctx.folders.input, 'clip.mp4', 'testsrc=size=96x64:rate=12', ['-frames:v', '2', '-pix_fmt', 'yuv420p']);
-    const { images } = await load(ctx, 'clip.mp4', { width: 50 });
+    const result = await LoadVideo.execute({ video: 'clip.mp4', ...DEFAULTS, width: 50 }, ctx);
+    const images = result.outputs[0] as ImageBatch;
     expect([images.width, images.height]).toEqual([48, 32]);
     expect(images.frames[0]!.length).toBe(48 * 32 * 3);
+    const note = "resized to 48×32, not 50×33.3 (the 96×64 clip's aspect ratio): resized sides are rounded to multiples of 8";
+    expect(result.ui?.text).toEqual([note]);
+    expect(ctx.warnings).toEqual([note]);
+    // A size that needs no rounding says nothing.
+    expect((await LoadVideo.execute({ video: 'clip.mp4', ...DEFAULTS, width: 48 }, ctx)).ui).toBeUndefined();
   });
 
   it('keeps odd sizes, applies rotation metadata, and ignores audio', async () => {

@@ -2,12 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError, type NodeResult } from '../../nodes/define.ts';
+import type { NodeResult } from '../../server/engine/node-contract.ts';
 import LoadImage from '../../nodes/LoadImage.ts';
 import LoadImageSequence from '../../nodes/LoadImageSequence.ts';
 import MaskFromImage from '../../nodes/MaskFromImage.ts';
-import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
 import { makeContext } from '../helpers/context.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
+import { NodeInputError } from '../../server/errors.ts';
 
 const DEFAULTS = { channel: 'luminance', threshold: 0, invert: false, feather: 0 };
 

@@ -4,10 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import LoadImageSequence from '../../nodes/LoadImageSequence.ts';
 import LoadVideo from '../../nodes/LoadVideo.ts';
 import MaskFromImage from '../../nodes/MaskFromImage.ts';
-import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
-import { maskArea } from '../../server/media/mask-morph.ts';
-import { ensureSampleMedia, SAMPLE } from '../../server/media/sample-media.ts';
+import { maskArea } from '../../server/masks/mask-morph.ts';
+import { ensureSampleMedia, SAMPLE } from '../../server/demo/sample-media.ts';
 import { makeContext } from '../helpers/context.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 
 const ctx = makeContext();
 

@@ -8,10 +8,10 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataType, ValueInfoProtoSchema, type NodeProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DEMO_MODEL_NAME, DEMO_MODEL_VERSION, ensureDemoModel } from '../../server/onnx/demo-model.ts';
+import { DEMO_MODEL_NAME, DEMO_MODEL_VERSION, ensureDemoModel } from '../../server/demo/demo-model.ts';
 import { loadModel } from '../../server/runtime/model-folder.ts';
 import { encodePrompt } from '../../server/runtime/text-encoding.ts';
-import { demoModel } from './fixtures.ts';
+import { demoModel } from '../helpers/runtime-fixtures.ts';
 
 function filesOf(dir: string): Map<string, Buffer> {
   const entries = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());

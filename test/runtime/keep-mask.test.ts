@@ -2,20 +2,23 @@
 // picture there is the plain VAE round trip), white samples freely; one mask or one per frame.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeInputError } from '../../nodes/define.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
 import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
-import type { ImageBatch, MaskBatch } from '../../nodes/types.ts';
-import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/values.ts';
+import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
-import { demoModel, syntheticClip } from './fixtures.ts';
+import { demoModel, syntheticClip } from '../helpers/runtime-fixtures.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
+import type { MaskBatch } from '../../server/masks/mask-batch.ts';
+import { NodeInputError } from '../../server/errors.ts';
+import type { NodeDefinition } from '../../server/engine/node-contract.ts';
+import { runNode } from '../helpers/run-node.ts';
 
 const modelDir = demoModel({}, 'limelight-demo');
 const context = () => makeContext({ folders: { ...makeFolders(), models: path.dirname(modelDir) } });
-const run = async (node: typeof Sampler, inputs: Record<string, unknown>) => (await node.execute(inputs as never, context())).outputs;
+const run = (node: NodeDefinition, inputs: Record<string, unknown>) => runNode(node, inputs, context());
 
 const [model, clip, vae] = (await run(LoadModel, { model: 'limelight-demo', device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
 const toLatent = async (image: ImageBatch) => (await run(VAEEncode, { vae, image }))[0] as LatentBatch;

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { fitLatentPreview, latentToRgb, throttledPreview, type LatentPreviewMap } from '../../server/runtime/latent-preview.ts';
 import { loadModel } from '../../server/runtime/model-folder.ts';
 import { decodeLatents, encodeImages } from '../../server/runtime/vae.ts';
-import { demoModel, syntheticClip } from './fixtures.ts';
+import { demoModel, syntheticClip } from '../helpers/runtime-fixtures.ts';
 
 /** Interleaved RGB averaged over factor × factor blocks: the decoded frame at the latent's resolution. */
 function blockMeans(rgb: Uint8Array, width: number, height: number, factor: number): Float64Array {

@@ -1,27 +1,26 @@
 // The model nodes end to end on the demo model: LoadModel → TextEncode → VAEEncode → Sampler → VAEDecode.
 import path from 'node:path';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
-import type { ExecuteContext } from '../../nodes/define.ts';
+import type { ExecuteContext, NodeDefinition } from '../../server/engine/node-contract.ts';
+import { runNode } from '../helpers/run-node.ts';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
 import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
-import type { ImageBatch } from '../../nodes/types.ts';
-import { digestBytes } from '../../server/engine/values.ts';
-import type { Conditioning, DiffusionModel, LatentBatch, VaeModel, ClipModel } from '../../server/runtime/values.ts';
+import { digestBytes } from '../../server/engine/cached-values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch, VaeModel, ClipModel } from '../../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
-import { demoModel, meanRgb, psnr, sampleClipFrames, syntheticClip } from './fixtures.ts';
+import { demoModel, meanRgb, psnr, sampleClipFrames, syntheticClip } from '../helpers/runtime-fixtures.ts';
+import type { ImageBatch } from '../../server/media/image-batch.ts';
 
 const modelDir = demoModel({}, 'limelight-demo');
 const context = (overrides: Partial<ExecuteContext> = {}) =>
   makeContext({ folders: { ...makeFolders(), models: path.dirname(modelDir) }, ...overrides });
 
-async function run(node: typeof Sampler, inputs: Record<string, unknown>, ctx = context()): Promise<unknown[]> {
-  return (await node.execute(inputs as never, ctx)).outputs;
-}
+const run = (node: NodeDefinition, inputs: Record<string, unknown>, ctx = context()) => runNode(node, inputs, ctx);
 
 const [model, clip, vae] = (await run(LoadModel, { model: 'limelight-demo', device: 'cpu' })) as [DiffusionModel, ClipModel, VaeModel];
 const encode = async (text: string) => (await run(TextEncode, { clip, text }))[0] as Conditioning;
@@ -38,7 +37,7 @@ const neutral = await encode('a photo of a street');
 
 describe('model nodes on the demo model', () => {
   it('LoadModel reports the provider and lists model folders', async () => {
-    const result = await LoadModel.execute({ model: 'limelight-demo', device: 'cpu' } as never, context());
+    const result = await LoadModel.execute({ model: 'limelight-demo', device: 'cpu' }, context());
     expect(result.ui?.text).toEqual(['limelight-demo on cpu']);
     const env = { folders: { ...makeFolders(), models: path.dirname(modelDir) } };
     const models = new NodeRegistry([LoadModel]).objectInfo(env).LoadModel.input.required.model;
@@ -150,7 +149,18 @@ describe('model nodes on the demo model', () => {
     expect(digestBytes(neutral.embeddings)).toBe(embeddings);
   });
 
-  it('explains frame sizes the VAE cannot take', async () => {
-    await expect(toLatent(syntheticClip(102, 64, 1))).rejects.toThrow('102×64 is not a multiple of 4, the VAE\'s down-factor; resize the frames to e.g. 104×64');
+  it('takes any frame size: pads it to what the model takes, and VAE Decode crops back to it', async () => {
+    const odd = syntheticClip(102, 66, 1);
+    const latent = await toLatent(odd);
+    // The demo VAE divides by 4 and its UNet takes latent sides in multiples of 8: 128×96 px.
+    expect([latent.width, latent.height, latent.padding]).toEqual([32, 24, { imageWidth: 102, imageHeight: 66, paddedWidth: 128, paddedHeight: 96 }]);
+    const out = await toImage(await sample(neutral, latent, { steps: 4 }));
+    expect([out.width, out.height]).toEqual([102, 66]);
+    expect(psnr(out.frames[0], odd.frames[0])).toBeGreaterThan(20);
+  });
+
+  it("refuses a latent whose sides the UNet's ×2 steps cannot take, saying to encode with the model's VAE", async () => {
+    const latent = { ...latent256, width: 60, height: 64, frames: latent256.frames.map((f) => f.subarray(0, 4 * 60 * 64)) };
+    await expect(sample(neutral, latent)).rejects.toThrow(/the latent is 60×64 but limelight-demo's UNet takes sides that are multiples of 8 .*encode with the same model's VAE/);
   });
 });

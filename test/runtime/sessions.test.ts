@@ -3,7 +3,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionCache } from '../../server/runtime/sessions.ts';
-import { demoModel } from './fixtures.ts';
+import { demoModel } from '../helpers/runtime-fixtures.ts';
 
 describe('session cache', () => {
   it('shares a session between copies of the same files and re-creates it when a file changes', async () => {

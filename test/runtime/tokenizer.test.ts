@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildDemoVocabulary, DEMO_WORDS } from '../../server/onnx/demo-vocab.ts';
+import { buildDemoVocabulary, DEMO_WORDS } from '../../server/demo/demo-vocab.ts';
 import { clipTokenizerJson, ClipTokenizer } from '../../server/runtime/tokenizer.ts';
 
 /** A hand-written CLIP-style vocabulary: ids chosen here, so expectations are independent of the code. */

@@ -6,7 +6,7 @@ import { loadModel } from '../../server/runtime/model-folder.ts';
 import { sampleLatents } from '../../server/runtime/sampling.ts';
 import { encodePrompt } from '../../server/runtime/text-encoding.ts';
 import { encodeImages } from '../../server/runtime/vae.ts';
-import { demoModel, syntheticClip } from './fixtures.ts';
+import { demoModel, syntheticClip } from '../helpers/runtime-fixtures.ts';
 
 const ICD_FOLDERS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
 const vulkanDriver =

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { resolveSettings } from '../../server/config.ts';
 import { Engine } from '../../server/engine/engine.ts';
-import { workflowToPrompt, type Workflow } from '../../server/engine/workflow.ts';
+import { workflowToPrompt, type Workflow } from '../../common/workflow.ts';
 import { prepareFirstRun } from '../../server/first-run.ts';
 import type { OutputFileRef } from '../../server/media/output-files.ts';
 import { sidecarPath } from '../../server/media/workflow-metadata.ts';
-import { exampleWorkflows } from '../../workflows/examples.ts';
+import { exampleWorkflows } from '../../server/example-workflows.ts';
 
 const dir = new URL('../../workflows/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();

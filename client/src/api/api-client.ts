@@ -1,11 +1,11 @@
 // The editor's side of the server protocol (ComfyUI's HTTP routes and WebSocket events, plus
 // Limelight's additions): a WebSocket that reconnects and asks for the events it missed, prompts sent
 // over the socket with POST /prompt as the fallback, and the HTTP routes the editor uses.
-import type { ObjectInfoEntry } from '../../../nodes/registry.ts';
-import type { Prompt } from '../../../server/engine/prompt.ts';
-import type { Workflow } from '../../../server/engine/workflow.ts';
+import type { Prompt } from '../../../common/prompt.ts';
+import type { Workflow } from '../../../common/workflow.ts';
 import type { PromptRefusal } from '../model/run-state.ts';
 import { parsePreviewFrame } from './preview-frame.ts';
+import type { ObjectInfoEntry } from '../../../common/object-info.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -49,6 +49,12 @@ export class ApiClient extends EventTarget {
   #attempt = 0;
   #requestCounter = 0;
   readonly #pending = new Map<string, PendingSocketPrompt>();
+  /**
+   * The access token the page was opened with (`?token=`), sent with every request. The server usually
+   * keeps it in an HttpOnly cookie instead and takes it out of the address; this covers a page it did not
+   * serve itself (a dev server, a proxy), where that cookie is not set.
+   */
+  readonly #token = new URLSearchParams(location.search).get('token');
 
   constructor(readonly base: string = location.origin) {
     super();
@@ -63,6 +69,7 @@ export class ApiClient extends EventTarget {
     const url = new URL(`/ws?clientId=${encodeURIComponent(this.clientId)}`, this.base);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (this.#lastSeq !== null) url.searchParams.set('since', String(this.#lastSeq));
+    if (this.#token) url.searchParams.set('token', this.#token);
     this.#setConnection('connecting');
     const socket = new WebSocket(url);
     socket.binaryType = 'arraybuffer';
@@ -162,8 +169,10 @@ export class ApiClient extends EventTarget {
 
   // ---- HTTP ----
 
-  fetchApi(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(new URL(`/api${path}`, this.base), init);
+  fetchApi(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#token) headers.set('Authorization', `Bearer ${this.#token}`);
+    return fetch(new URL(`/api${path}`, this.base), { ...init, headers });
   }
 
   async #json<T>(path: string, init?: RequestInit): Promise<T> {
@@ -219,6 +228,7 @@ export class ApiClient extends EventTarget {
 
   viewUrl(ref: FileRef): string {
     const params = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
+    if (this.#token) params.set('token', this.#token);
     return new URL(`/api/view?${params}`, this.base).href;
   }
 }

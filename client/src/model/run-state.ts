@@ -1,14 +1,11 @@
 // What the editor shows about runs, per node: running, progress, cached, outputs, errors. Fed by the
 // WebSocket events and by the `node_errors` of a refused prompt; the canvas only draws this state.
+import type { ProgressDetail } from '../../../common/events.ts';
+import type { NodeErrors } from '../../../common/node-errors.ts';
 
-export interface NodeProgress {
+export interface NodeProgress extends ProgressDetail {
   value: number;
   max: number;
-  frame?: number;
-  frames?: number;
-  step?: number;
-  steps?: number;
-  label?: string;
 }
 
 export interface NodeIssue {
@@ -17,11 +14,6 @@ export interface NodeIssue {
   inputName?: string;
 }
 
-/** `node_errors` as POST /prompt returns them (ComfyUI's shape). */
-export type NodeErrors = Record<
-  string,
-  { errors?: { type?: string; message?: string; details?: string; extra_info?: { input_name?: string } }[]; class_type?: string }
->;
 
 /** The body of a refused prompt: `{error: {type, message, details}, node_errors}`. */
 export interface PromptRefusal {

@@ -1,6 +1,6 @@
 // Drag and drop: an image or video dropped on a node that loads such files is uploaded into it; any
 // other file is opened as a workflow (a .json, or a PNG/MP4/WebM made by Limelight).
-import { LimelightNode } from '../../graph/node-classes.ts';
+import { LimelightNode } from '../graph/node-classes.ts';
 import type { App } from '../app.ts';
 
 export function enableFileDrop(target: HTMLElement, app: App): void {

@@ -1,7 +1,7 @@
 // A simple mask painter: brush (white = attend) and eraser over a reference (the node's current image,
 // or any frame of a video loaded elsewhere in the graph — with a button per KeyframeInterpolate keyframe),
 // saved as a PNG through the upload route and selected on the node.
-import { LimelightNode } from '../../graph/node-classes.ts';
+import { LimelightNode } from '../graph/node-classes.ts';
 import type { App } from '../app.ts';
 import { mp4VideoFrames, type VideoFrames } from '../model/mp4-frames.ts';
 import { button, element } from './elements.ts';

@@ -1,10 +1,10 @@
 // The queue and history panel: running and pending prompts (cancel a queued one) and past runs (load
 // the workflow they ran).
-import type { Prompt } from '../../../server/engine/prompt.ts';
-import { isWorkflow } from '../../../server/engine/workflow.ts';
+import type { Prompt } from '../../../common/prompt.ts';
+import { isWorkflow } from '../../../common/workflow.ts';
 import type { HistoryEntry, QueueItem } from '../api/api-client.ts';
 import type { App } from '../app.ts';
-import { promptToWorkflow } from '../model/prompt-to-workflow.ts';
+import { promptToWorkflow } from '../../../common/prompt-to-workflow.ts';
 import { button, element } from './elements.ts';
 
 function itemLabel(item: QueueItem): string {

@@ -45,7 +45,7 @@ export function infoRoutes(router: Router, ctx: ApiContext): void {
         pytorch_version: '',
         onnxruntime_version: packageVersion('onnxruntime-node'),
         embedded_python: false,
-        argv: process.argv,
+        argv: process.argv.map(ctx.redact),
       },
       devices: [
         {

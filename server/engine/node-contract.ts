@@ -1,0 +1,162 @@
+// The node contract: every node type is a data declaration plus a pure `execute`.
+import type { ProgressDetail } from '../../common/events.ts';
+import { WIDGET_TYPES } from '../../common/socket-types.ts';
+import type { Folders, Logger } from '../config.ts';
+
+interface InputCommon {
+  tooltip?: string;
+  /** Show as a socket rather than a widget (the value must come from a link). */
+  forceInput?: boolean;
+}
+
+export interface IntInput extends InputCommon {
+  type: 'INT';
+  default: number;
+  min?: number;
+  max?: number;
+  step?: number;
+  /** Offer fixed/increment/randomize after each run in the editor (seeds). */
+  controlAfterGenerate?: boolean;
+}
+
+export interface FloatInput extends InputCommon {
+  type: 'FLOAT';
+  default: number;
+  min?: number;
+  max?: number;
+  step?: number;
+  round?: number;
+}
+
+export interface StringInput extends InputCommon {
+  type: 'STRING';
+  default: string;
+  multiline?: boolean;
+  placeholder?: string;
+}
+
+export interface BooleanInput extends InputCommon {
+  type: 'BOOLEAN';
+  default: boolean;
+  labelOn?: string;
+  labelOff?: string;
+}
+
+/** Where a combo's options come from when they are not fixed. */
+export interface ComboEnvironment {
+  folders: Folders;
+}
+
+export interface ComboInput extends InputCommon {
+  type: 'COMBO';
+  /** Fixed options, or a function listing them now (files in the input folder, model folders…). */
+  options: readonly string[] | ((env: ComboEnvironment) => string[]);
+  default?: string;
+  /** The editor offers an upload button that adds files of this kind to the input folder. */
+  upload?: 'image' | 'video' | 'image,video';
+}
+
+/** An input fed only by a link from another node's output. */
+export interface SocketInput extends InputCommon {
+  type: string;
+}
+
+export type WidgetInput = IntInput | FloatInput | StringInput | BooleanInput | ComboInput;
+export type InputSpec = WidgetInput | SocketInput;
+
+/**
+ * The TypeScript type of the value each socket type carries, for typing `execute`'s inputs. The engine
+ * knows only the primitives; nodes/socket-values.ts adds the value types of the layers below the nodes.
+ */
+export interface SocketValueMap {
+  INT: number;
+  FLOAT: number;
+  STRING: string;
+  BOOLEAN: boolean;
+}
+
+export interface OutputSpec {
+  type: string;
+  name: string;
+  tooltip?: string;
+}
+
+/** What a node sees while it runs. */
+export interface ExecuteContext {
+  nodeId: string;
+  promptId: string;
+  folders: Folders;
+  signal: AbortSignal;
+  log: Logger;
+  /** Report progress; throws if the run was interrupted, so long loops stop at the next report. */
+  progress(value: number, max: number, detail?: ProgressDetail): void;
+  /**
+   * Shows an image on the node while it runs (sent to the editor as a binary preview frame). Absent when
+   * nothing shows previews (headless runs), so a node makes none.
+   */
+  preview?(format: 'png' | 'jpeg', bytes: Uint8Array): void;
+  /** The prompt and the editor workflow being run (embedded as metadata in files a node writes). */
+  extraData: { prompt?: unknown; workflow?: unknown };
+}
+
+/** What `execute` returns: one value per declared output, plus an optional UI payload for output nodes. */
+export interface NodeResult {
+  outputs: unknown[];
+  /** Shown on the node and kept in the history, e.g. `{images: [{filename, subfolder, type}]}`. */
+  ui?: Record<string, unknown>;
+}
+
+type ValueOf<S extends InputSpec> = S extends IntInput | FloatInput
+  ? number
+  : S extends StringInput | ComboInput
+    ? string
+    : S extends BooleanInput
+      ? boolean
+      : S extends { type: infer T extends keyof SocketValueMap }
+        ? SocketValueMap[T]
+        : unknown;
+
+export type InputValues<R extends Record<string, InputSpec>, O extends Record<string, InputSpec>> = {
+  [K in keyof R]: ValueOf<R[K]>;
+} & {
+  [K in keyof O]?: ValueOf<O[K]>;
+};
+
+export interface NodeDefinition<
+  R extends Record<string, InputSpec> = Record<string, InputSpec>,
+  O extends Record<string, InputSpec> = Record<string, InputSpec>,
+> {
+  /** Type id used in prompts and workflows (`class_type`). */
+  type: string;
+  displayName: string;
+  /** Menu path, `/`-separated, e.g. `limelight/video`. */
+  category: string;
+  description: string;
+  /** Bump when the node's behaviour changes: it is part of the cache key. */
+  version: number;
+  inputs: { required: R; optional?: O };
+  outputs: readonly OutputSpec[];
+  /** Output nodes are what a prompt executes; everything else runs only as their ancestor. */
+  output?: boolean;
+  /** Outputs may be written to the disk cache tier (they are plain data: typed arrays, numbers, strings). */
+  persist?: boolean;
+  /** Content identity of file inputs (e.g. a hash of the video file), so an edited file is not served from cache. */
+  fingerprint?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | Promise<string>;
+  /** Checks beyond types and ranges; return an error message (or throw a NodeInputError naming the input), or null when the inputs are fine. */
+  validate?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | null;
+  execute(inputs: InputValues<R, O>, ctx: ExecuteContext): NodeResult | Promise<NodeResult>;
+}
+
+/** Declares a node type with its input values typed from the declaration. */
+export function defineNode<
+  const R extends Record<string, InputSpec>,
+  const O extends Record<string, InputSpec> = Record<never, InputSpec>,
+>(definition: NodeDefinition<R, O>): NodeDefinition {
+  return definition as unknown as NodeDefinition;
+}
+
+/** Primitive inputs take a literal value (a widget in the editor) or a link. */
+export function isPrimitiveInput(spec: InputSpec): spec is WidgetInput {
+  return (WIDGET_TYPES as readonly string[]).includes(spec.type);
+}
+

@@ -1,0 +1,8 @@
+// The MASK value: what the mask operations produce and the injection, keep-mask and report read.
+
+/** Masks: float 0–1, white (1) = attend here. One array per frame, width × height each. */
+export interface MaskBatch {
+  readonly width: number;
+  readonly height: number;
+  readonly masks: readonly Float32Array[];
+}

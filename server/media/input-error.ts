@@ -1,7 +1,0 @@
-// Failures on a user's file become input errors naming the input and the fix; interrupts pass through.
-import { NodeInputError } from '../../nodes/define.ts';
-
-export function asInputError(error: unknown, inputName: string, fix: string, signal: AbortSignal): Error {
-  if (signal.aborted || error instanceof NodeInputError || !(error instanceof Error)) return error as Error;
-  return new NodeInputError(inputName, `${error.message}. ${fix}`);
-}

@@ -1,0 +1,111 @@
+// The values the model sockets carry (MODEL, CLIP, VAE, CONDITIONING, LATENT). Plain data: models are
+// descriptions (files, device, detected signatures); sessions live in the session cache.
+import type { Tensor } from 'onnxruntime-node';
+import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncoderSignature } from './contract.ts';
+import type { SchedulerConfig } from './schedule.ts';
+import type { Device, Provider } from './sessions.ts';
+import type { WordTokens } from './tokenizer.ts';
+
+/**
+ * Where the source images lie in padded frames: VAEEncode pads at the right and bottom to a size the
+ * model takes, masks map onto the padded latent grid by it, and VAEDecode crops back.
+ */
+export interface LatentPadding {
+  /** The source images' size in pixels. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+  /** The padded images' size in pixels (the latent grid × the VAE's down-factor). */
+  readonly paddedWidth: number;
+  readonly paddedHeight: number;
+}
+
+/** Latent frames in the sampler's space (the VAE latents × scaling_factor), channels × height × width each. */
+export interface LatentBatch {
+  readonly channels: number;
+  readonly width: number;
+  readonly height: number;
+  /** Set when the encoded images were padded to fit the model. */
+  readonly padding?: LatentPadding;
+  /** Frames per second of the source clip (0 for stills). */
+  readonly fps: number;
+  readonly frames: readonly Float32Array[];
+}
+
+/** A prompt's text-encoder output, with where each word's tokens are. */
+export interface Conditioning {
+  readonly text: string;
+  readonly ids: Int32Array;
+  readonly words: readonly WordTokens[];
+  /** The prompt had more tokens than fit; the rest was cut off. */
+  readonly truncated: boolean;
+  readonly sequenceLength: number;
+  readonly hiddenSize: number;
+  /** sequenceLength × hiddenSize. */
+  readonly embeddings: Float32Array;
+  /** The empty prompt's embeddings: the unconditional half of CFG when no negative is connected. */
+  readonly emptyPrompt: Float32Array;
+}
+
+/** One UNet call's batch, as extra-input providers see it. */
+export interface UNetBatch {
+  /** The clip frame index of each frame in the batch (row r is frame frames[r % frames.length]). */
+  readonly frames: readonly number[];
+  /** Frames in the whole clip. */
+  readonly frameCount: number;
+  /** Per row: true for the conditional (positive) half of classifier-free guidance. */
+  readonly conditional: readonly boolean[];
+  readonly latentHeight: number;
+  readonly latentWidth: number;
+  /** Where the source lies in the latent grid, when it was padded (masks map onto the grid by it). */
+  readonly padding?: LatentPadding;
+  readonly step: number;
+  readonly steps: number;
+  readonly positive: Conditioning;
+}
+
+/** Supplies extra UNet inputs for a batch (e.g. attention biases inserted by graph surgery). */
+export type UNetInputProvider = (batch: UNetBatch) => Record<string, Tensor>;
+
+export interface DiffusionModel {
+  readonly kind: 'diffusion-model';
+  /** Model folder name, for messages. */
+  readonly name: string;
+  readonly folder: string;
+  /** The UNet graph to run (graph surgery points this at a patched copy). */
+  readonly unetFile: string;
+  readonly device: Device;
+  readonly provider: Provider;
+  readonly unet: UNetSignature;
+  readonly scheduler: SchedulerConfig;
+  readonly latentChannels: number;
+  /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
+  readonly latentMultiple: number;
+  readonly extraInputs: readonly UNetInputProvider[];
+  /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
+  readonly previewVae?: VaeModel;
+}
+
+export interface ClipModel {
+  readonly kind: 'clip';
+  readonly name: string;
+  readonly textEncoderFile: string;
+  readonly tokenizerDir: string;
+  readonly device: Device;
+  readonly signature: TextEncoderSignature;
+}
+
+export interface VaeModel {
+  readonly kind: 'vae';
+  readonly name: string;
+  readonly encoderFile?: string;
+  readonly decoderFile: string;
+  readonly device: Device;
+  readonly encoder?: VaeEncoderSignature;
+  readonly decoder: VaeDecoderSignature;
+  readonly scalingFactor: number;
+  /** Image pixels per latent pixel: 2^(len(block_out_channels) − 1). */
+  readonly downFactor: number;
+  readonly latentChannels: number;
+  /** The same folder's UNet takes latent sides that are multiples of this: VAEEncode pads images to downFactor × latentMultiple. */
+  readonly latentMultiple: number;
+}

@@ -8,7 +8,7 @@ import { ChunkExchange } from './chunk-exchange.ts';
 import { chunkQueueName, ticketJobId, type ChunkTicket } from './chunk-ticket.ts';
 import { InOrder } from './in-order.ts';
 import { redactedRedisUrl, redisOptions } from './redis-url.ts';
-import { CANCEL_CHANNEL, connectedWorkers, placementProblem, type WorkerStatus } from './worker-registry.ts';
+import { CANCEL_CHANNEL, chooseClass, connectedWorkers, placementProblem, type WorkerStatus } from './worker-registry.ts';
 
 export interface ChunkRange {
   start: number;
@@ -22,6 +22,8 @@ export interface DistributedRun {
   chunks: { spec: Uint8Array; range: ChunkRange }[];
   /** Identities of the models the chunks load (modelIdentity). */
   models: string[];
+  /** The worker class to run on; by default the class with the most connected workers that have the models. */
+  classId?: string;
   /** Called with each chunk's result in frame order, one at a time. */
   onResult(index: number, result: Uint8Array, worker: string): Promise<void>;
   signal?: AbortSignal;
@@ -38,32 +40,47 @@ export interface RedisHealth {
   problem: string | null;
 }
 
+/** One worker class's queue, and its events (failed chunks). */
+interface ClassQueue {
+  queue: Queue;
+  events: QueueEvents;
+}
+
 export class ChunkDispatcher {
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
+  private readonly queues = new Map<string, ClassQueue>();
   private readonly redis: Redis;
   private readonly running = new Map<string, { fail: (error: Error) => void; delivered: Set<number> }>();
   private lastError: string | null = null;
 
   constructor(
     private readonly url: string,
-    readonly classId: string,
     readonly exchange: ChunkExchange,
     private readonly options: DispatcherOptions = {},
   ) {
-    const connection = redisOptions(url);
-    this.redis = new Redis(connection);
-    this.queue = new Queue(chunkQueueName(classId), { connection });
-    this.events = new QueueEvents(chunkQueueName(classId), { connection });
+    this.redis = new Redis(redisOptions(url));
     this.redis.on('error', (error: Error) => (this.lastError = error.message));
     this.redis.on('ready', () => (this.lastError = null));
-    this.queue.on('error', () => {});
-    this.events.on('error', () => {});
-    this.events.on('failed', ({ jobId, failedReason }) => void this.failed(jobId, failedReason));
   }
 
+  /** The class's queue, listening for failed chunks before any is added. */
+  private async classQueue(classId: string): Promise<ClassQueue> {
+    let found = this.queues.get(classId);
+    if (!found) {
+      const connection = redisOptions(this.url);
+      found = { queue: new Queue(chunkQueueName(classId), { connection }), events: new QueueEvents(chunkQueueName(classId), { connection }) };
+      found.queue.on('error', () => {});
+      found.events.on('error', () => {});
+      const { queue } = found;
+      found.events.on('failed', ({ jobId, failedReason }) => void this.failed(queue, jobId, failedReason));
+      this.queues.set(classId, found);
+    }
+    await Promise.all([found.queue.waitUntilReady(), found.events.waitUntilReady()]);
+    return found;
+  }
+
+  /** Resolves once Redis answers. */
   async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    await this.redis.ping();
   }
 
   health(): RedisHealth {
@@ -80,8 +97,11 @@ export class ChunkDispatcher {
 
   /** Runs the chunks on the workers; resolves once every result has gone to `onResult`. */
   async run(run: DistributedRun): Promise<void> {
-    const problem = placementProblem(await this.workers(), this.classId, run.models);
+    const workers = await this.workers();
+    const classId = run.classId ?? chooseClass(workers, run.models);
+    const problem = placementProblem(workers, classId, run.models);
     if (problem) throw new Error(problem);
+    const { queue } = await this.classQueue(classId!); // placementProblem refuses an undefined class
     const order = new InOrder<{ index: number; result: Uint8Array; worker: string }>(run.chunks.length);
     let fed = Promise.resolve();
     let index = 0;
@@ -99,7 +119,7 @@ export class ChunkDispatcher {
       });
       run.signal?.addEventListener('abort', () => reject(run.signal!.reason ?? new Error('interrupted')), { once: true });
       const tickets = run.chunks.map(({ range }, i): ChunkTicket => ({ prompt: run.prompt, index: i, ...range, spec: specs[i]!, models: run.models }));
-      this.queue
+      queue
         .addBulk(
           tickets.map((ticket) => ({
             name: 'chunk',
@@ -114,7 +134,7 @@ export class ChunkDispatcher {
     } finally {
       this.running.delete(run.prompt);
       this.exchange.close(run.prompt);
-      await this.dropWaiting(run.prompt, run.chunks.length);
+      await this.dropWaiting(queue, run.prompt, run.chunks.length);
     }
   }
 
@@ -124,30 +144,34 @@ export class ChunkDispatcher {
     await this.redis.publish(CANCEL_CHANNEL, prompt);
   }
 
-  /** Chunks of any prompt waiting for a worker of this class. */
+  /** Chunks of any prompt waiting for a worker, over every class this coordinator has used. */
   async waitingChunks(): Promise<number> {
-    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'prioritized');
-    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+    let waiting = 0;
+    for (const { queue } of this.queues.values()) {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
+      waiting += Object.values(counts).reduce((sum, n) => sum + n, 0);
+    }
+    return waiting;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    await Promise.allSettled([...this.queues.values()].flatMap(({ queue, events }) => [events.close(), queue.close()]));
     this.redis.disconnect();
   }
 
-  private async dropWaiting(prompt: string, count: number): Promise<void> {
+  private async dropWaiting(queue: Queue, prompt: string, count: number): Promise<void> {
     // A running chunk is locked by its worker and not removed; the cancel message stops it.
-    await Promise.allSettled(Array.from({ length: count }, (_, i) => this.queue.remove(ticketJobId(prompt, i))));
+    await Promise.allSettled(Array.from({ length: count }, (_, i) => queue.remove(ticketJobId(prompt, i))));
     await this.redis.publish(CANCEL_CHANNEL, prompt).catch(() => {});
   }
 
   /** A failed run of a chunk fails the prompt once BullMQ will not run it again. */
-  private async failed(jobId: string, reason: string): Promise<void> {
+  private async failed(queue: Queue, jobId: string, reason: string): Promise<void> {
     const dot = jobId.lastIndexOf('.');
     const running = this.running.get(jobId.slice(0, dot));
     const index = Number(jobId.slice(dot + 1));
     if (!running || running.delivered.has(index)) return;
-    const state = await this.queue.getJobState(jobId).catch(() => 'unknown');
+    const state = await queue.getJobState(jobId).catch(() => 'unknown');
     if (state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized') return;
     if (!running.delivered.has(index)) running.fail(new Error(`chunk ${index} failed: ${reason}`));
   }

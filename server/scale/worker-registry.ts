@@ -42,23 +42,30 @@ export async function connectedWorkers(redis: Redis): Promise<WorkerStatus[]> {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The class with the most connected workers that have every model (ties: the smaller id), if any. */
+export function chooseClass(workers: WorkerStatus[], models: string[]): string | undefined {
+  const able = new Map<string, number>();
+  for (const w of workers) if (models.every((m) => w.models.includes(m))) able.set(w.class, (able.get(w.class) ?? 0) + 1);
+  return [...able].sort(([a, n], [b, m]) => m - n || a.localeCompare(b))[0]?.[0];
+}
+
 /**
  * Why no connected worker of `classId` can run a chunk needing `models`, or null. Names the first model
  * no such worker has, so the user knows which folder to copy.
  */
-export function placementProblem(workers: WorkerStatus[], classId: string, models: string[]): string | null {
-  const sameClass = workers.filter((w) => w.class === classId);
+export function placementProblem(workers: WorkerStatus[], classId: string | undefined, models: string[]): string | null {
+  if (workers.length === 0) return 'no worker is connected; start one with: limelight worker --redis URL --server URL --token TOKEN';
+  const sameClass = classId === undefined ? workers : workers.filter((w) => w.class === classId);
   if (sameClass.length === 0) {
     const classes = [...new Set(workers.map((w) => `${w.class} (${w.device})`))];
-    return workers.length === 0
-      ? 'no worker is connected; start one with: limelight worker --redis URL --server URL --token TOKEN'
-      : `no connected worker is of this prompt's class ${classId}; connected workers are of ${classes.join(', ')}`;
+    return `no connected worker is of the class ${classId}; connected workers are of ${classes.join(', ')}`;
   }
   const missing = models.find((model) => !sameClass.some((w) => w.models.includes(model)));
   if (missing) {
     const [name, hash] = splitIdentity(missing);
     return `no connected worker has the model ${name} (content ${hash.slice(0, 12)}); copy that model folder into a worker's models/ folder, or restart the worker after changing it`;
   }
+  if (classId === undefined) return `no connected worker has all of ${models.map((m) => splitIdentity(m)[0]).join(', ')}; give one worker every model the prompt loads`;
   return null;
 }
 

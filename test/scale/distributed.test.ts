@@ -110,7 +110,7 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
     coordinator = await startCoordinator();
     writeFileSync(inputPath, INPUT);
     coordinator.exchange.shareFile(sha256(INPUT), inputPath);
-    dispatcher = new ChunkDispatcher(redis.url, CLASS.id, coordinator.exchange, { attempts: 2 });
+    dispatcher = new ChunkDispatcher(redis.url, coordinator.exchange, { attempts: 2 });
     await dispatcher.ready();
     await Promise.all([startWorker('w1'), startWorker('w2')]);
   });
@@ -142,13 +142,10 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
     expect(refused.status).toBe(401);
     const badClass = workerClass('cpu', 'cpu', 'test', ['bad-token-class']);
     await startWorker('intruder', { token: 'wrong-token-0123456789', workerClass: badClass });
-    const bad = new ChunkDispatcher(redis.url, badClass.id, coordinator.exchange, { attempts: 2 });
     try {
-      await bad.ready();
-      const run = bad.run({ prompt: 'p-bad', chunks: specs('p-bad', 2, 2), models: [MODEL], onResult: async () => {} });
+      const run = dispatcher.run({ prompt: 'p-bad', classId: badClass.id, chunks: specs('p-bad', 2, 2), models: [MODEL], onResult: async () => {} });
       await expect(run).rejects.toThrow(/intruder: the coordinator refused chunk \d: 401 .*access token/);
     } finally {
-      await bad.close();
       await stopWorker('intruder');
     }
   });

@@ -46,6 +46,8 @@ Commands:
                                     (a --host other than loopback needs --allow-host and/or --token)
       --upload-limit-mb N           largest upload accepted (default 2048)
       --watch-all                   every connected editor sees every prompt's progress, not only its own
+      --redis redis://[:PASSWORD@]HOST:PORT  coordinate "limelight worker" processes through this Redis
+                                    (needs --token)
 
 Folders: --input DIR --output DIR --temp DIR --models DIR --cache-dir DIR
          (or LIMELIGHT_INPUT, LIMELIGHT_OUTPUT, LIMELIGHT_TEMP, LIMELIGHT_MODELS, LIMELIGHT_CACHE)
@@ -246,6 +248,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         token: { type: 'string' },
         'upload-limit-mb': { type: 'string' },
         'watch-all': { type: 'boolean' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -301,6 +304,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
             token: values.token ?? process.env.LIMELIGHT_TOKEN,
             uploadLimitMb: values['upload-limit-mb'],
             watchAll: values['watch-all'],
+            redis: values.redis,
           });
           await prepareFirstRun(settings, (text) => io.out(text), { client: true });
           await serve(options, settings, io.out);

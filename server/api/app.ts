@@ -94,6 +94,7 @@ export function createApp(ctx: ApiContext, policy: OriginPolicy, log: Logger): e
   const app = express();
   app.disable('x-powered-by');
   app.use(guard(policy));
+  if (ctx.scale) app.use(ctx.scale.exchange.router());
   const api = express.Router();
   queueRoutes(api, ctx);
   historyRoutes(api, ctx);

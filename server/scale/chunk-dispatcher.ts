@@ -91,12 +91,15 @@ export class ChunkDispatcher {
     };
   }
 
-  workers(): Promise<WorkerStatus[]> {
-    return connectedWorkers(this.redis);
+  /** The connected workers; none while Redis is unreachable (health() says why). */
+  async workers(): Promise<WorkerStatus[]> {
+    return this.redis.status === 'ready' ? connectedWorkers(this.redis) : [];
   }
 
   /** Runs the chunks on the workers; resolves once every result has gone to `onResult`. */
   async run(run: DistributedRun): Promise<void> {
+    const { problem: unreachable } = this.health();
+    if (unreachable) throw new Error(unreachable);
     const workers = await this.workers();
     const classId = run.classId ?? chooseClass(workers, run.models);
     const problem = placementProblem(workers, classId, run.models);

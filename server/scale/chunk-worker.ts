@@ -63,8 +63,8 @@ export class ChunkWorker {
     this.worker = new Worker(chunkQueueName(options.workerClass.id), (job) => this.process(job), {
       connection,
       concurrency: 1,
-      lockDuration: options.lockDuration,
-      stalledInterval: options.stalledInterval,
+      ...(options.lockDuration ? { lockDuration: options.lockDuration } : {}),
+      ...(options.stalledInterval ? { stalledInterval: options.stalledInterval } : {}),
       maxStalledCount: 1,
     });
     this.worker.on('error', () => {});

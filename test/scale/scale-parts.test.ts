@@ -1,9 +1,14 @@
-// The scale-out's pure parts: Redis URLs, worker classes, tickets, placement and frame order.
+// The scale-out's parts without Redis: URLs, worker classes and models, tickets, placement, frame order.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { folderFingerprint } from '../../server/file-identity.ts';
 import { checkedTicket, type ChunkTicket } from '../../server/scale/chunk-ticket.ts';
 import { InOrder } from '../../server/scale/in-order.ts';
 import { redactedRedisUrl, redisOptions } from '../../server/scale/redis-url.ts';
 import { cpuFeatures, workerClass } from '../../server/scale/worker-class.ts';
+import { modelIdentities } from '../../server/scale/worker-models.ts';
 import { chooseClass, modelIdentity, placementProblem, type WorkerStatus } from '../../server/scale/worker-registry.ts';
 
 describe('Redis URLs', () => {
@@ -72,5 +77,21 @@ describe('frame order', () => {
     expect(order.accept(3, 'd')).toEqual(['d']);
     expect(order.done).toBe(true);
     expect(() => order.accept(4, 'e')).toThrow(/not one of 0…3/);
+  });
+});
+
+describe('worker models', () => {
+  it('names each model folder by the content identity LoadModel keys its cache with', async () => {
+    const models = mkdtempSync(path.join(tmpdir(), 'limelight-models-'));
+    for (const [name, weights] of [['sd-a', 'weights a'], ['sd-b', 'weights b']]) {
+      mkdirSync(path.join(models, name, 'unet'), { recursive: true });
+      writeFileSync(path.join(models, name, 'unet', 'model.onnx'), weights);
+    }
+    writeFileSync(path.join(models, 'notes.txt'), 'not a model');
+    const identities = await modelIdentities(models);
+    expect(identities).toEqual([`sd-a:${await folderFingerprint(path.join(models, 'sd-a'))}`, `sd-b:${await folderFingerprint(path.join(models, 'sd-b'))}`]);
+    writeFileSync(path.join(models, 'sd-b', 'unet', 'model.onnx'), 'other weights');
+    expect((await modelIdentities(models))[1]).not.toBe(identities[1]);
+    expect(await modelIdentities(path.join(models, 'absent'))).toEqual([]);
   });
 });

@@ -1,87 +1,24 @@
 // The scale-out queue end to end: a real redis-server, a coordinator's exchange behind the server's access
 // guard, and `limelight worker` processes, running chunks of a deterministic executor.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guard } from '../../server/api/app.ts';
 import { ChunkDispatcher, type DistributedRun } from '../../server/scale/chunk-dispatcher.ts';
-import { ChunkExchange, CHUNK_ROUTE, sha256 } from '../../server/scale/chunk-exchange.ts';
-import type { ChunkWorkerOptions } from '../../server/scale/chunk-worker.ts';
+import { CHUNK_ROUTE, sha256 } from '../../server/scale/chunk-exchange.ts';
 import { workerClass } from '../../server/scale/worker-class.ts';
 import { modelIdentity } from '../../server/scale/worker-registry.ts';
 import frameHashes, { frameHashSpec, type FrameHashSpec } from '../helpers/frame-hash-executor.ts';
 import { redisMissing, TestRedis } from '../helpers/redis-server.ts';
+import { CLUSTER_CLASS, CLUSTER_MODEL, CLUSTER_TOKEN, TestCluster } from '../helpers/scale-cluster.ts';
 
-const TOKEN = 'scale-test-token-0123456789';
-const MODEL = modelIdentity('demo-sd', 'a'.repeat(64));
-const CLASS = workerClass('cpu', 'cpu', 'test', ['sse2']);
-const EXECUTOR = pathToFileURL(path.resolve('test/helpers/frame-hash-executor.ts')).href;
-const WORKER_ENTRY = path.resolve('test/helpers/scale-worker-process.ts');
-
-interface Coordinator {
-  url: string;
-  exchange: ChunkExchange;
-  close(): Promise<void>;
-}
-
-async function startCoordinator(): Promise<Coordinator> {
-  const exchange = new ChunkExchange();
-  const app = express();
-  app.use(guard({ allowOrigins: [], loopback: true, allowHosts: [], token: TOKEN }));
-  app.use(exchange.router());
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, exchange, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+const CLASS_ID = CLUSTER_CLASS.id;
 
 describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (skipped: ${redisMissing})` : ''}`, () => {
   let redis: TestRedis;
-  let coordinator: Coordinator;
+  let cluster: TestCluster;
   let dispatcher: ChunkDispatcher;
-  const workers = new Map<string, ChildProcess>();
   const root = mkdtempSync(path.join(tmpdir(), 'limelight-scale-'));
-
-  async function startWorker(name: string, overrides: Partial<ChunkWorkerOptions> = {}): Promise<ChildProcess> {
-    const options: ChunkWorkerOptions = {
-      redis: redis.url,
-      server: coordinator.url,
-      token: TOKEN,
-      name,
-      workerClass: CLASS,
-      models: [MODEL],
-      executor: EXECUTOR,
-      inputDir: path.join(root, name),
-      lockDuration: 2000,
-      stalledInterval: 1000,
-      ...overrides,
-    };
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
-      env: { ...process.env, LIMELIGHT_TEST_WORKER: JSON.stringify(options) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    workers.set(name, child);
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve());
-      child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code})`)));
-    });
-    return child;
-  }
-
-  async function stopWorker(name: string): Promise<void> {
-    const child = workers.get(name);
-    workers.delete(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.on('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  }
 
   function specs(prompt: string, chunks: number, frames: number, extra: Partial<FrameHashSpec> = {}): DistributedRun['chunks'] {
     return Array.from({ length: chunks }, (_, i) => {
@@ -93,7 +30,7 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
   /** Runs the chunks on the workers; the results in the order they reached onResult. */
   async function runDistributed(prompt: string, chunks: DistributedRun['chunks'], signal?: AbortSignal) {
     const results: { index: number; bytes: Uint8Array; worker: string }[] = [];
-    await dispatcher.run({ prompt, chunks, models: [MODEL], signal, onResult: async (index, bytes, worker) => void results.push({ index, bytes, worker }) });
+    await dispatcher.run({ prompt, chunks, models: [CLUSTER_MODEL], signal, onResult: async (index, bytes, worker) => void results.push({ index, bytes, worker }) });
     return results;
   }
 
@@ -107,25 +44,24 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
 
   beforeAll(async () => {
     redis = await TestRedis.start('p@ss/word');
-    coordinator = await startCoordinator();
+    cluster = await TestCluster.start(redis.url);
     writeFileSync(inputPath, INPUT);
-    coordinator.exchange.shareFile(sha256(INPUT), inputPath);
-    dispatcher = new ChunkDispatcher(redis.url, coordinator.exchange, { attempts: 2 });
+    cluster.exchange.shareFile(sha256(INPUT), inputPath);
+    dispatcher = new ChunkDispatcher(redis.url, cluster.exchange, { attempts: 2 });
     await dispatcher.ready();
-    await Promise.all([startWorker('w1'), startWorker('w2')]);
+    await Promise.all([cluster.startWorker('w1'), cluster.startWorker('w2')]);
   });
 
   afterAll(async () => {
-    for (const name of [...workers.keys()]) await stopWorker(name);
+    await cluster?.close();
     await dispatcher?.close();
-    await coordinator?.close();
     await redis?.dispose();
   });
 
   it('lists the connected workers with their class, models and chunk counts', async () => {
     const listed = await dispatcher.workers();
     expect(listed.map((w) => w.name)).toEqual(['w1', 'w2']);
-    expect(listed[0]).toMatchObject({ class: CLASS.id, device: 'cpu', models: [MODEL], busy: false, chunks_done: 0 });
+    expect(listed[0]).toMatchObject({ class: CLASS_ID, device: 'cpu', models: [CLUSTER_MODEL], busy: false, chunks_done: 0 });
   });
 
   it('two workers give the bytes of one process, fed in frame order, with inputs fetched from the coordinator', async () => {
@@ -138,15 +74,15 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
   });
 
   it('refuses a wrong token on the chunk routes, and a worker holding one fails the prompt with its error', async () => {
-    const refused = await fetch(`${coordinator.url}${CHUNK_ROUTE}/p-x/0`, { headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    const refused = await fetch(`${cluster.url}${CHUNK_ROUTE}/p-x/0`, { headers: { authorization: 'Bearer wrong-token-0123456789' } });
     expect(refused.status).toBe(401);
     const badClass = workerClass('cpu', 'cpu', 'test', ['bad-token-class']);
-    await startWorker('intruder', { token: 'wrong-token-0123456789', workerClass: badClass });
+    await cluster.startWorker('intruder', { token: 'wrong-token-0123456789', workerClass: badClass });
     try {
-      const run = dispatcher.run({ prompt: 'p-bad', classId: badClass.id, chunks: specs('p-bad', 2, 2), models: [MODEL], onResult: async () => {} });
+      const run = dispatcher.run({ prompt: 'p-bad', classId: badClass.id, chunks: specs('p-bad', 2, 2), models: [CLUSTER_MODEL], onResult: async () => {} });
       await expect(run).rejects.toThrow(/intruder: the coordinator refused chunk \d: 401 .*access token/);
     } finally {
-      await stopWorker('intruder');
+      await cluster.stopWorker('intruder');
     }
   });
 
@@ -178,11 +114,11 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
     const chunks = specs('p-kill', 6, 10, { input: sha256(INPUT) });
     const run = runDistributed('p-kill', chunks);
     await waitFor(async () => (await dispatcher.workers()).some((w) => w.name === 'w1' && w.busy));
-    workers.get('w1')!.kill('SIGKILL');
+    cluster.workers.get('w1')!.kill('SIGKILL');
     const results = await run;
     expect(results.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(results.map((r) => Buffer.from(r.bytes).toString('hex'))).toEqual((await inOneProcess(chunks)).map((b) => Buffer.from(b).toString('hex')));
-    workers.delete('w1');
+    cluster.workers.delete('w1');
   }, 60_000);
 
   it('says what is wrong while Redis is down, and is back once it returns', async () => {

@@ -1,3 +1,4 @@
+import { passesValue } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
@@ -12,5 +13,6 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'FLOAT', name: 'FLOAT' }],
+  frames: passesValue('value'),
   execute: ({ value }) => ({ outputs: [value] }),
 });

@@ -24,6 +24,12 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'MODEL', name: 'MODEL' }],
+  // The masks ride in the MODEL to the Sampler, which checks them against the clip it samples.
+  frames: (view) => {
+    const frames = view.frames('mask');
+    const own = frames === undefined ? [] : [{ frames, resize: view.resize('mask'), node: view.node, input: 'mask', what: 'the mask sequence' }];
+    return [{ carried: [...view.carried('model'), ...own] }];
+  },
   execute: async ({ model, mask, weight, words }, ctx) => {
     const masks = mask as MaskBatch;
     if (masks.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');

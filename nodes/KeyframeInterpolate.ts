@@ -9,8 +9,17 @@ const METHODS = ['morph', 'crossfade'] as const;
 const MIN_OVERLAP = 0.2;
 const MAX_AREA_RATIO = 4;
 
-function checkKeyframes(frames: number[], maskCount: number, frameCount: number, endFrame: number): void {
-  if (frames.length !== maskCount) {
+function parseKeyframes(keyframes: string): number[] {
+  try {
+    return parseFrameNumbers(keyframes);
+  } catch (error) {
+    throw new NodeInputError('keyframes', (error as Error).message);
+  }
+}
+
+/** Refuses keyframes that cannot fit the masks or the clip (a mask count not known yet is not checked). */
+function checkKeyframes(frames: number[], maskCount: number | undefined, frameCount: number, endFrame: number): void {
+  if (maskCount !== undefined && frames.length !== maskCount) {
     throw new NodeInputError('keyframes', `${frames.length} frame numbers for ${maskCount} keyframe masks; give one frame number per mask, in the masks' order`);
   }
   for (const [i, frame] of frames.entries()) {
@@ -62,15 +71,17 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
+  frames: (view) => {
+    const [keyframes, frameCount, endFrame] = [view.value('keyframes'), view.value('frame_count'), view.value('end_frame')];
+    if (typeof keyframes !== 'string' || typeof frameCount !== 'number' || typeof endFrame !== 'number') return [];
+    checkKeyframes(parseKeyframes(keyframes), view.frames('masks'), frameCount, endFrame);
+    const resize = (frames: number) => `set frame_count to ${frames} on node ${view.node} (KeyframeInterpolate), or link it from Load Video's frame_count`;
+    return [{ frames: frameCount, resize }];
+  },
   execute: ({ masks, keyframes, frame_count, end_frame, method, easing }, ctx) => {
     if (!(METHODS as readonly string[]).includes(method)) throw new NodeInputError('method', `unknown method "${method}"; pick morph or crossfade`);
     if (!(easing in EASINGS)) throw new NodeInputError('easing', `unknown easing "${easing}"; pick one of ${Object.keys(EASINGS).join(', ')}`);
-    let frames: number[];
-    try {
-      frames = parseFrameNumbers(keyframes);
-    } catch (error) {
-      throw new NodeInputError('keyframes', (error as Error).message);
-    }
+    const frames = parseKeyframes(keyframes);
     checkKeyframes(frames, masks.masks.length, frame_count, end_frame);
     const { width, height } = masks;
     const keys = masks.masks.map((mask) => morphKey(mask, width, height));

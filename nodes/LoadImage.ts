@@ -25,6 +25,7 @@ export default defineNode({
   ],
   fingerprint: ({ image }, { folders }) => (image ? fileFingerprint(path.resolve(folders.input, image)) : ''),
   validate: ({ image }, { folders }) => checkInputName(folders.input, image, 'file'),
+  frames: () => [{ frames: 1 }, { frames: 1 }],
   execute: async ({ image }, ctx) => {
     const file = inputPath(ctx.folders.input, image, 'image', 'file');
     let decoded;

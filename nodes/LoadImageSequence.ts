@@ -7,17 +7,31 @@ import { defineNode } from '../server/engine/node-contract.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
+import { selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
+import { capResize } from '../server/engine/frame-counts.ts';
+import { SELECTION_INPUTS, selectionOf } from './selection-inputs.ts';
+
+/** The image names the selection keeps, in name order; an input error when it keeps none. */
+function selectedImages(input: string, folder: string, selection: FrameSelection): string[] {
+  const names = listInputFiles(inputPath(input, folder, 'folder', 'folder'), IMAGE_EXTENSIONS);
+  if (names.length === 0) throw new NodeInputError('folder', `"${folder}" holds no images (${IMAGE_EXTENSIONS.join(', ')}); add some or pick another folder`);
+  const kept = selectedIndices(names.length, selection).map((i) => names[i]!);
+  if (kept.length === 0) throw new NodeInputError('skip_first_frames', `skip_first_frames ${selection.skipFirstFrames} skips all ${names.length} images of "${folder}"; lower it`);
+  return kept;
+}
 
 export default defineNode({
   type: 'LoadImageSequence',
   displayName: 'Load Image Sequence',
   category: 'limelight/image',
   description:
-    'Loads every image in a sub-folder of the input folder, in name order, as frames (e.g. per-frame or keyframe masks). All images must have the same size.',
-  version: 1,
+    'Loads the images in a sub-folder of the input folder, in name order, as frames (e.g. per-frame or keyframe masks). All images must have the same size. ' +
+    'skip_first_frames, select_every_nth and frame_load_cap pick images as Load Video picks frames, so per-frame masks stay in step with a shortened clip.',
+  version: 2,
   inputs: {
     required: {
       folder: { type: 'COMBO', options: ({ folders }) => listImageFolders(folders.input) },
+      ...SELECTION_INPUTS,
     },
   },
   outputs: [
@@ -31,10 +45,17 @@ export default defineNode({
     return folderFingerprint(dir, listInputFiles(dir, IMAGE_EXTENSIONS));
   },
   validate: ({ folder }, { folders }) => checkInputName(folders.input, folder, 'folder'),
-  execute: async ({ folder }, ctx) => {
+  frames: (view) => {
+    const [folder, selection] = [view.value('folder'), selectionOf(view.value)];
+    if (typeof folder !== 'string' || !selection) return [];
+    const frames = selectedImages(view.folders.input, folder, selection).length;
+    const resize = capResize(view, 'LoadImageSequence', frames);
+    return [{ frames, resize }, { frames, resize }, { value: frames }];
+  },
+  execute: async (inputs, ctx) => {
+    const { folder } = inputs;
+    const names = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input])!);
     const dir = inputPath(ctx.folders.input, folder, 'folder', 'folder');
-    const names = listInputFiles(dir, IMAGE_EXTENSIONS);
-    if (names.length === 0) throw new NodeInputError('folder', `"${folder}" holds no images (${IMAGE_EXTENSIONS.join(', ')}); add some or pick another folder`);
     const frames: Uint8Array[] = [];
     const alphas: Uint8Array[] = [];
     let size: { width: number; height: number } | undefined;

@@ -3,6 +3,7 @@ import { defineNode } from '../server/engine/node-contract.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 
 const CHANNELS = ['luminance', 'red', 'green', 'blue', 'alpha'] as const satisfies readonly MaskChannel[];
 
@@ -26,6 +27,7 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
+  frames: sameFramesAs('images'),
   execute: ({ images, channel, threshold, invert, feather, match_size }, ctx) => {
     if (!(CHANNELS as readonly string[]).includes(channel)) throw new NodeInputError('channel', `unknown channel "${channel}"; pick one of ${CHANNELS.join(', ')}`);
     const alphas = (images as ImageBatch).alphas;

@@ -2,6 +2,7 @@ import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
 import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
 import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
+import { requireCarriedFit, requireFit } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
 
@@ -36,6 +37,12 @@ export default defineNode({
   },
   outputs: [{ type: 'LATENT', name: 'LATENT' }],
   persist: true,
+  frames: (view) => {
+    const clip = view.frames('latent');
+    requireFit(view, 'keep_mask', 'the keep_mask sequence', clip);
+    requireCarriedFit(view.carried('model'), clip);
+    return [{ frames: clip }];
+  },
   execute: async (inputs, ctx) => {
     const { model, positive, negative, latent, keep_mask: keepMask } = inputs;
     const problem = checkConditioning(model, positive, negative);

@@ -1,4 +1,5 @@
 import { measureStability, type StabilityMetrics } from '../server/analysis/stability.ts';
+import { requireFit } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
@@ -32,6 +33,10 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'METRICS', name: 'metrics' }],
+  frames: (view) => {
+    requireFit(view, 'mask', 'the mask sequence', view.frames('source'));
+    return [];
+  },
   execute: ({ source, result, mask }, ctx) => {
     const [src, out] = [source as ImageBatch, result as ImageBatch];
     if (src.width !== out.width || src.height !== out.height) {

@@ -1,3 +1,4 @@
+import { passesValue } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
@@ -12,5 +13,6 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'STRING', name: 'STRING' }],
+  frames: passesValue('text'),
   execute: ({ text }) => ({ outputs: [text] }),
 });

@@ -1,4 +1,5 @@
 import { decodeLatents } from '../server/runtime/vae.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
 
@@ -18,6 +19,7 @@ export default defineNode({
   },
   outputs: [{ type: 'IMAGE', name: 'IMAGE' }],
   persist: true,
+  frames: sameFramesAs('samples'),
   execute: async ({ vae, samples }, ctx) => {
     if (samples.channels !== vae.latentChannels) {
       throw new NodeInputError('samples', `the latents have ${samples.channels} channels but ${vae.name}'s VAE decodes ${vae.latentChannels}; use the VAE of the model that made them`);

@@ -1,4 +1,5 @@
 import { encodeImages } from '../server/runtime/vae.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
 
@@ -18,6 +19,7 @@ export default defineNode({
   },
   outputs: [{ type: 'LATENT', name: 'LATENT' }],
   persist: true,
+  frames: sameFramesAs('image'),
   execute: async ({ vae, image }, ctx) => {
     const factor = vae.downFactor;
     if (image.width % factor !== 0 || image.height % factor !== 0) {

@@ -109,7 +109,7 @@ function outputPaths(result: RunResult, settings: Settings): string[] {
 }
 
 async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, io: Io, signal: AbortSignal, label: string): Promise<number> {
-  const validation = engine.validate(graph.prompt);
+  const validation = await engine.check(graph.prompt);
   if (!validation.ok) {
     io.out(`${label}invalid workflow: ${validation.error.details}`);
     io.out(formatNodeErrors(validation.node_errors, graph.prompt));
@@ -178,7 +178,7 @@ async function commandValidate(files: string[], settings: Settings, io: Io): Pro
   const engine = createEngine(settings, registry, cliLog);
   const loaded = await loadGraph(files[0], engine, settings, io);
   for (const issue of loaded.issues) io.out(`note: ${issue.message}`);
-  const validation = engine.validate(loaded.prompt);
+  const validation = await engine.check(loaded.prompt);
   if (validation.ok) {
     io.out(`valid: ${validation.nodes.size} node(s) would run for ${validation.outputs.length} output(s)`);
     return EXIT.OK;

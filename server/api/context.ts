@@ -25,5 +25,5 @@ export interface ApiContext {
   workflowsDir: string;
   clientDist: string;
   runtime?: RuntimeHooks;
-  submit(body: unknown): SubmitResult;
+  submit(body: unknown): Promise<SubmitResult>;
 }

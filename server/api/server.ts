@@ -104,8 +104,10 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
       return;
     }
     const data = (message.data ?? {}) as Record<string, unknown>;
-    const result = ctx.submit({ client_id: clientId, ...data });
-    hub.sendToClient(clientId, 'queue_prompt_result', { request_id: data.request_id ?? null, status: result.status, ...result.body });
+    ctx.submit({ client_id: clientId, ...data }).then(
+      (result) => hub.sendToClient(clientId, 'queue_prompt_result', { request_id: data.request_id ?? null, status: result.status, ...result.body }),
+      (error: Error) => hub.sendToClient(clientId, 'error', { message: `the prompt could not be queued: ${error.message}` }),
+    );
   });
 
   const policy: OriginPolicy = { allowOrigins: options.allowOrigins ?? [], loopback: isLoopbackHost(host) };

@@ -43,7 +43,7 @@ function readPrompt(body: Record<string, unknown>, extraData: Record<string, unk
   return { prompt };
 }
 
-export function submitPrompt(body: unknown, deps: SubmitDeps): SubmitResult {
+export async function submitPrompt(body: unknown, deps: SubmitDeps): Promise<SubmitResult> {
   if (!isObject(body)) return refuse('invalid_prompt', 'the request must be a JSON object like {"prompt": {...}, "client_id": "..."}');
   const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
   const read = readPrompt(body, extraData, deps);
@@ -74,8 +74,11 @@ export function submitPrompt(body: unknown, deps: SubmitDeps): SubmitResult {
   if (targets !== undefined && targets !== null && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) {
     return refuse('invalid_prompt', '"partial_execution_targets" must be a list of output node ids');
   }
-  const validation = deps.engine.validate(read.prompt, (targets as string[] | null | undefined) ?? undefined);
+  const validation = await deps.engine.check(read.prompt, (targets as string[] | null | undefined) ?? undefined);
   if (!validation.ok) return { status: 400, body: { error: validation.error, node_errors: validation.node_errors } };
+  if (deps.store.isKnown(promptId) === 'queued') {
+    return refuse('duplicate_prompt_id', `a prompt with id "${promptId}" was queued while this one was being checked; use a new prompt_id`);
+  }
 
   deps.store.enqueue({ number, promptId, prompt: read.prompt as Record<string, unknown>, extraData, outputsToExecute: validation.outputs });
   deps.queued();

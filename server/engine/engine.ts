@@ -9,7 +9,8 @@ import { executionError } from './execution-error.ts';
 import { MemoryCache, type CacheEntry } from './memory-cache.ts';
 import { makePlan, PlanMemo, type Plan } from './plan.ts';
 import { NotPersistableError } from './serialize.ts';
-import { validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
+import { countFrames } from './frame-counts.ts';
+import { frameCountRefusal, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
 import { byteSize, deepFreeze, MutationGuard } from './cached-values.ts';
 import type { Folders, Logger } from '../config.ts';
 import { LimelightError, NodeInputError } from '../errors.ts';
@@ -98,12 +99,28 @@ export class Engine {
     return { plan };
   }
 
+  /** Frame counts that cannot fit, found before anything runs (probing the input files); undefined when none. */
+  async checkFrames(plan: Plan, signal?: AbortSignal): Promise<Extract<ValidationResult, { ok: false }> | undefined> {
+    const { refusals } = await countFrames(plan.nodes, plan.order, this.options.folders, signal);
+    return refusals.length > 0 ? frameCountRefusal(refusals, plan.nodes, plan.outputs) : undefined;
+  }
+
+  /** Everything that can refuse a prompt before it runs: validation, then the frame-count pre-pass. */
+  async check(prompt: unknown, outputs?: string[]): Promise<ValidationResult> {
+    const planned = this.plan(prompt, outputs);
+    if ('invalid' in planned) return planned.invalid;
+    const { nodes, outputs: targets } = planned.plan;
+    return (await this.checkFrames(planned.plan)) ?? { ok: true, nodes, outputs: targets, node_errors: {} };
+  }
+
   async run(prompt: unknown, options: RunOptions): Promise<RunResult> {
     const planned = this.plan(prompt, options.outputs);
     if ('invalid' in planned) return { status: 'invalid', outputs: {}, executed: [], cached: [], validation: planned.invalid };
     if (this.running) throw new Error('the engine runs one prompt at a time; queue the next one');
     this.running = true;
     try {
+      const refused = await this.checkFrames(planned.plan, options.signal);
+      if (refused) return { status: 'invalid', outputs: {}, executed: [], cached: [], validation: refused };
       return await new PromptRun(this, planned.plan, options, this.options.folders, this.log).execute();
     } finally {
       this.running = false;

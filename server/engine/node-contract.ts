@@ -2,6 +2,7 @@
 import type { ProgressDetail } from '../../common/events.ts';
 import { WIDGET_TYPES } from '../../common/socket-types.ts';
 import type { Folders, Logger } from '../config.ts';
+import type { FrameRule } from './frame-counts.ts';
 
 interface InputCommon {
   tooltip?: string;
@@ -144,6 +145,8 @@ export interface NodeDefinition<
   fingerprint?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | Promise<string>;
   /** Checks beyond types and ranges; return an error message, or null when the inputs are fine. */
   validate?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | null;
+  /** How many frames the outputs hold, known before anything runs (server/engine/frame-counts.ts). */
+  frames?: FrameRule;
   execute(inputs: InputValues<R, O>, ctx: ExecuteContext): NodeResult | Promise<NodeResult>;
 }
 

@@ -2,7 +2,8 @@
 // time starting with the output that has the fewest ancestors, so previews arrive early.
 import type { ValidNode } from './validate.ts';
 
-function ancestorCount(id: string, nodes: Map<string, ValidNode>): number {
+/** The node and every node it depends on. */
+export function ancestors(id: string, nodes: Map<string, ValidNode>): Set<string> {
   const seen = new Set<string>();
   const stack = [id];
   while (stack.length > 0) {
@@ -11,7 +12,7 @@ function ancestorCount(id: string, nodes: Map<string, ValidNode>): number {
     seen.add(current);
     for (const [source] of Object.values(nodes.get(current)?.links ?? {})) stack.push(source);
   }
-  return seen.size;
+  return seen;
 }
 
 function compareIds(a: string, b: string): number {
@@ -23,7 +24,7 @@ function compareIds(a: string, b: string): number {
 /** Topological order (iterative post-order DFS; the graph is known to be acyclic). */
 export function executionOrder(nodes: Map<string, ValidNode>, outputs: string[]): string[] {
   const ranked = outputs
-    .map((id) => ({ id, size: ancestorCount(id, nodes) }))
+    .map((id) => ({ id, size: ancestors(id, nodes).size }))
     .sort((a, b) => a.size - b.size || compareIds(a.id, b.id));
   const order: string[] = [];
   const done = new Set<string>();

@@ -6,6 +6,8 @@ import { comboOptions, type NodeRegistry } from './node-registry.ts';
 import { isTypeCompatible } from '../../common/socket-types.ts';
 import { asLink, promptShapeErrors, type Link, type Prompt, type PromptNode } from '../../common/prompt.ts';
 import type { ErrorDetail, ErrorType, NodeErrors } from '../../common/node-errors.ts';
+import type { FrameRefusal } from './frame-counts.ts';
+import { ancestors } from './order.ts';
 
 /** A node after validation: literal inputs coerced to their declared types, links split out. */
 export interface ValidNode {
@@ -285,16 +287,34 @@ export function validatePrompt(
     errors.add(id, nodes[id].class_type, detail('dependency_cycle', `node ${id} depends on its own output through a loop of links; break the loop`));
   }
 
-  const failed = Object.keys(errors.nodeErrors);
-  if (failed.length === 0) return { ok: true, nodes: valid, outputs, node_errors: {} };
+  if (Object.keys(errors.nodeErrors).length === 0) return { ok: true, nodes: valid, outputs, node_errors: {} };
+  return refusal(errors.nodeErrors, outputs, (output) => reachableFrom([output], nodes), missing.length > 0 ? 'missing_node_type' : 'prompt_outputs_failed_validation');
+}
+
+/** Node errors that stop a prompt: each lists the outputs it blocks; the top error summarises the first. */
+export function refusal(
+  nodeErrors: NodeErrors,
+  outputs: string[],
+  ancestorsOf: (output: string) => Iterable<string>,
+  topType: ErrorType = 'prompt_outputs_failed_validation',
+): Extract<ValidationResult, { ok: false }> {
   for (const output of outputs) {
-    for (const id of reachableFrom([output], nodes)) errors.nodeErrors[id]?.dependent_outputs.push(output);
+    for (const id of ancestorsOf(output)) nodeErrors[id]?.dependent_outputs.push(output);
   }
-  const first = errors.nodeErrors[failed[0]].errors[0];
-  const topType: ErrorType = missing.length > 0 ? 'missing_node_type' : 'prompt_outputs_failed_validation';
+  const failed = Object.keys(nodeErrors);
+  const first = nodeErrors[failed[0]].errors[0];
   return {
     ok: false,
     error: detail(topType, `${failed.length} node(s) failed validation; first: node ${failed[0]}: ${first.details}`),
-    node_errors: errors.nodeErrors,
+    node_errors: nodeErrors,
   };
+}
+
+/** Frame counts that cannot fit (server/engine/frame-counts.ts), as a refusal naming each node and input. */
+export function frameCountRefusal(refusals: readonly FrameRefusal[], nodes: Map<string, ValidNode>, outputs: string[]): Extract<ValidationResult, { ok: false }> {
+  const errors = new ErrorCollector();
+  for (const { node, input, message } of refusals) {
+    errors.add(node, nodes.get(node)?.type ?? 'unknown', detail('custom_validation_failed', `${input}: ${message}`, { input_name: input }));
+  }
+  return refusal(errors.nodeErrors, outputs, (output) => ancestors(output, nodes));
 }

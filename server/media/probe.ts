@@ -1,4 +1,6 @@
 // What ffprobe says about a video's first video stream, reduced to what decoding needs.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { runTool, type ToolOptions } from './tool-process.ts';
 
 export interface VideoInfo {
@@ -12,6 +14,8 @@ export interface VideoInfo {
   duration: number;
   /** Frames at `rate` (from the header or estimated from the duration); 0 when unknown. */
   frameCount: number;
+  /** Frames the header lists (trimmed-away frames included); 0 when it lists none. */
+  headerFrames: number;
   rotation: number;
   /** The timestamps are irregular: frames are resampled to `rate`. */
   variableRate: boolean;
@@ -37,6 +41,7 @@ export function parseRate(text: string | undefined): number {
 }
 
 export async function probeVideo(file: string, options: ToolOptions = {}): Promise<VideoInfo> {
+  if ((await stat(file)).size === 0) throw new Error(`${path.basename(file)} is empty (0 bytes)`);
   const json = await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], {
     file,
     ...options,
@@ -64,6 +69,7 @@ export async function probeVideo(file: string, options: ToolOptions = {}): Promi
     fps,
     duration,
     frameCount: !variableRate && headerFrames > 0 ? headerFrames : Math.round(duration * fps),
+    headerFrames,
     rotation,
     variableRate,
     hasAudio: streams.some((s) => s.codec_type === 'audio'),

@@ -1,16 +1,15 @@
 // Decoding a video into uint8 RGB frames through a pipe, holding only the frames asked for.
+import path from 'node:path';
+import { countVideoFrames } from './count-frames.ts';
+import { selectedCount, type FrameSelection as Selection } from './frame-selection.ts';
 import { probeVideo, type VideoInfo } from './probe.ts';
 import { startTool } from './tool-process.ts';
 import type { ImageBatch } from './image-batch.ts';
 import { LimelightError } from '../errors.ts';
 
-export interface FrameSelection {
+export interface FrameSelection extends Selection {
   /** Resample to this rate first (0 = the source rate). */
   forceRate: number;
-  skipFirstFrames: number;
-  selectEveryNth: number;
-  /** Stop after this many frames (0 = all). */
-  frameLoadCap: number;
   /** Output size (0 = keep; one of them 0 = keep the aspect ratio). Resized sizes are multiples of 8. */
   width: number;
   height: number;
@@ -27,6 +26,17 @@ export interface DecodeOptions {
 
 export class TooManyFramesError extends LimelightError {}
 
+/** The file decoded only partly (cut short or damaged): `decoded` frames came out. */
+export class EndsEarlyError extends Error {
+  constructor(
+    message: string,
+    readonly decoded: number,
+  ) {
+    super(message);
+    this.name = 'EndsEarlyError';
+  }
+}
+
 export const KEEP_ALL: FrameSelection = { forceRate: 0, skipFirstFrames: 0, selectEveryNth: 1, frameLoadCap: 0, width: 0, height: 0 };
 
 export function snapTo8(value: number): number {
@@ -40,13 +50,6 @@ export function outputSize(info: Pick<VideoInfo, 'width' | 'height'>, selection:
     width: snapTo8(width || (info.width * height) / info.height),
     height: snapTo8(height || (info.height * width) / info.width),
   };
-}
-
-/** Frames the selection yields from a clip of `sourceFrames` frames at the decode rate (0 when unknown). */
-export function expectedFrameCount(sourceFrames: number, selection: FrameSelection): number {
-  if (sourceFrames <= 0) return 0;
-  const selected = Math.ceil(Math.max(0, sourceFrames - selection.skipFirstFrames) / selection.selectEveryNth);
-  return selection.frameLoadCap > 0 ? Math.min(selection.frameLoadCap, selected) : selected;
 }
 
 function filterChain(info: VideoInfo, selection: FrameSelection, size: { width: number; height: number }): string {
@@ -68,10 +71,15 @@ export async function decodeVideo(file: string, selection: FrameSelection, optio
   const info = await probeVideo(file, { signal: options.signal });
   const size = outputSize(info, selection);
   const decodeFps = selection.forceRate > 0 ? selection.forceRate : info.fps;
+  const counted = await countVideoFrames(file, selection, { info, signal: options.signal });
+  // Estimated from the header when the file lacks the timestamps to count (0 when unknown).
   const sourceFrames = selection.forceRate > 0 ? Math.round(info.duration * selection.forceRate) : info.frameCount;
-  const expected = expectedFrameCount(sourceFrames, selection);
-  const args = ['-nostdin', '-v', 'error', '-i', file, '-map', '0:v:0', '-an', '-sn', '-vf', filterChain(info, selection, size)];
-  if (selection.frameLoadCap > 0) args.push('-frames:v', String(selection.frameLoadCap));
+  const expected = counted?.promised ?? (sourceFrames > 0 ? selectedCount(sourceFrames, selection) : 0);
+  // passthrough: one output frame per filtered frame (raw output would otherwise be filled to a constant rate from 0).
+  const args = ['-nostdin', '-v', 'error', '-i', file, '-map', '0:v:0', '-an', '-sn', '-vf', filterChain(info, selection, size), '-vsync', 'passthrough'];
+  // Never more frames than counted, whatever the ffmpeg version makes at the end of a resampled clip.
+  const limit = counted?.promised ?? selection.frameLoadCap;
+  if (limit > 0) args.push('-frames:v', String(limit));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
 
   const frameBytes = size.width * size.height * 3;
@@ -111,7 +119,11 @@ export async function decodeVideo(file: string, selection: FrameSelection, optio
   if (frames.length === 0) throw new Error(`${file}: no frames decoded (skip_first_frames or force_rate may leave nothing)`);
   const problems = proc.problems();
   if (problems && frames.length < expected) {
-    throw new Error(`${file} ends early: ${frames.length} of ${expected} frames decoded (ffmpeg: ${problems})`);
+    throw new EndsEarlyError(
+      `${path.basename(file)} ends early: ${frames.length} of ${expected} frames decoded (ffmpeg: ${problems}); ` +
+        `set frame_load_cap to ${frames.length} to use the frames that decode, or upload the whole file again`,
+      frames.length,
+    );
   }
   if (problems) options.warn?.(`${file}: ffmpeg reported problems while decoding: ${problems}`);
   return { width: size.width, height: size.height, fps: decodeFps / selection.selectEveryNth, frames };

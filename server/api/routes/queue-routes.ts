@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import { toTuple } from '../prompt-store.ts';
-import { jsonBody } from './handler.ts';
+import { asyncRoute, jsonBody } from './handler.ts';
 
 /** `{clear?: boolean, delete?: [id, …]}`, the body of POST /queue and POST /history. */
 export function readClearOrDelete(body: unknown): { clear: boolean; ids: string[] } {
@@ -15,10 +15,14 @@ export function readClearOrDelete(body: unknown): { clear: boolean; ids: string[
 }
 
 export function queueRoutes(router: Router, ctx: ApiContext): void {
-  router.post('/prompt', jsonBody, (req, res) => {
-    const result = ctx.submit(req.body);
-    res.status(result.status).json(result.body);
-  });
+  router.post(
+    '/prompt',
+    jsonBody,
+    asyncRoute(async (req, res) => {
+      const result = await ctx.submit(req.body);
+      res.status(result.status).json(result.body);
+    }),
+  );
 
   router.get('/prompt', (_req, res) => {
     res.json(ctx.worker.status().status);

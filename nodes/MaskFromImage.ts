@@ -28,6 +28,7 @@ export default defineNode({
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
   frames: sameFramesAs('images'),
+  stream: { kind: 'per-frame' },
   execute: ({ images, channel, threshold, invert, feather, match_size }, ctx) => {
     if (!(CHANNELS as readonly string[]).includes(channel)) throw new NodeInputError('channel', `unknown channel "${channel}"; pick one of ${CHANNELS.join(', ')}`);
     const alphas = (images as ImageBatch).alphas;
@@ -44,7 +45,7 @@ export default defineNode({
       if (invert) mask = invertMask(mask);
       return featherMask(mask, width, height, feather);
     });
-    const result: MaskBatch = { width, height, masks };
+    const result: MaskBatch = { width, height, masks, ...(images.axis && { axis: images.axis }) };
     return { outputs: [result] };
   },
 });

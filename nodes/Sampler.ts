@@ -43,6 +43,7 @@ export default defineNode({
     requireCarriedFit(view.carried('model'), clip);
     return [{ frames: clip }];
   },
+  stream: { kind: 'per-frame', batch: (literals) => (typeof literals.batch_size === 'number' ? literals.batch_size : undefined) },
   execute: async (inputs, ctx) => {
     const { model, positive, negative, latent, keep_mask: keepMask } = inputs;
     const problem = checkConditioning(model, positive, negative);
@@ -50,7 +51,7 @@ export default defineNode({
     if (latent.channels !== model.latentChannels) {
       throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
     }
-    const maskProblem = keepMask ? keepMaskProblem(keepMask, latent.frames.length) : null;
+    const maskProblem = keepMask ? keepMaskProblem(keepMask, latent) : null;
     if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);
     // Live previews only when someone watches (the editor), fitted once per VAE.
     const previewMap =

@@ -1,6 +1,7 @@
-import { measureStability, type StabilityMetrics } from '../server/analysis/stability.ts';
+import { StabilityMeter, type StabilityMetrics } from '../server/analysis/stability.ts';
 import { requireFit } from '../server/engine/frame-counts.ts';
-import { defineNode } from '../server/engine/node-contract.ts';
+import { defineNode, writeWhole, type ExecuteContext, type SinkWriter } from '../server/engine/node-contract.ts';
+import { frameSlot } from '../server/frame-axis.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
@@ -37,13 +38,38 @@ export default defineNode({
     requireFit(view, 'mask', 'the mask sequence', view.frames('source'));
     return [];
   },
-  execute: ({ source, result, mask }, ctx) => {
-    const [src, out] = [source as ImageBatch, result as ImageBatch];
-    if (src.width !== out.width || src.height !== out.height) {
-      throw new NodeInputError('result', `result frames are ${out.width}×${out.height} but source frames are ${src.width}×${src.height}; resize one to match`);
-    }
-    if (Math.min(src.frames.length, out.frames.length) < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
-    const metrics = measureStability(src, out, mask as MaskBatch | undefined);
-    return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
-  },
+  stream: { kind: 'sink', open: openReport },
+  execute: (inputs, ctx) => writeWhole(openReport(ctx), inputs),
 });
+
+interface ReportInputs {
+  source: ImageBatch;
+  result: ImageBatch;
+  mask?: MaskBatch;
+}
+
+/** Measures the clip as its frames arrive (whole, or chunk by chunk in order): the same numbers either way. */
+function openReport(ctx: ExecuteContext): SinkWriter<ReportInputs> {
+  let meter: StabilityMeter | undefined;
+  return {
+    async write({ source, result, mask }, range) {
+      if (source.width !== result.width || source.height !== result.height) {
+        throw new NodeInputError('result', `result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}; resize one to match`);
+      }
+      meter ??= new StabilityMeter(source.width, source.height);
+      const { start, frames } = range ?? { start: 0, frames: source.frames.length };
+      // One mask = every frame, otherwise one per frame (a whole list shorter than the clip holds its last mask).
+      const maskOf = (i: number) => {
+        const slot = frameSlot(mask!.masks.length, mask!.axis, start + i, frames) ?? Math.min(start + i, mask!.masks.length - 1);
+        return { values: mask!.masks[slot]!, width: mask!.width, height: mask!.height };
+      };
+      meter.add(source, result, mask && maskOf);
+    },
+    async finish() {
+      const metrics = meter!.result();
+      if (metrics.frames < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
+      return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
+    },
+    async abort() {},
+  };
+}

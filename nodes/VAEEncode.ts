@@ -18,8 +18,8 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'LATENT', name: 'LATENT' }],
-  persist: true,
   frames: sameFramesAs('image'),
+  stream: { kind: 'per-frame', batch: () => FRAMES_PER_RUN },
   execute: async ({ vae, image }, ctx) => {
     const factor = vae.downFactor;
     if (image.width % factor !== 0 || image.height % factor !== 0) {

@@ -8,6 +8,7 @@ import type { BiasInput } from './cross-attention-patch.ts';
 import { ensurePatchedModel } from './patched-model.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
 import { LimelightError } from '../errors.ts';
+import { frameSlot } from '../frame-axis.ts';
 
 export interface AttentionInjection {
   masks: MaskBatch;
@@ -47,12 +48,13 @@ function gateFor(injection: AttentionInjection, positive: Conditioning): Float32
   return tokenGate(positive.sequenceLength, positions);
 }
 
-function maskFor(injection: AttentionInjection, frame: number, frameCount: number | undefined): Float32Array {
-  const { masks } = injection.masks;
-  if (masks.length === 1) return masks[0];
-  if (frame < masks.length && (frameCount === undefined || frameCount === masks.length)) return masks[frame];
+function maskFor(injection: AttentionInjection, frame: number, frameCount: number): Float32Array {
+  const { masks, axis } = injection.masks;
+  const slot = frameSlot(masks.length, axis, frame, frameCount);
+  if (slot !== undefined) return masks[slot]!;
+  const held = axis ? `frames ${axis.start + 1}–${axis.start + masks.length} of ${axis.frames}` : `${masks.length} frames`;
   throw new InjectionError(
-    `InjectCrossAttention: the mask has ${masks.length} frames but the clip has ${frameCount ?? `more than ${frame}`}; give one mask, or one per frame (KeyframeInterpolate makes them)`,
+    `InjectCrossAttention: the mask has ${held} but the clip has ${frameCount} (frame ${frame + 1} is sampled); give one mask, or one per frame (KeyframeInterpolate makes them)`,
   );
 }
 

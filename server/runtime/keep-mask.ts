@@ -3,13 +3,18 @@
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
 import { areaResample } from '../masks/mask-ops.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
+import { frameSlot } from '../frame-axis.ts';
+import type { LatentBatch } from './model-values.ts';
 
-/** Why a keep-mask does not fit a clip of `frameCount` frames, or null when it does. */
-export function keepMaskProblem(mask: MaskBatch, frameCount: number): string | null {
+/** Why a keep-mask does not fit the latent frames (a clip, or a chunk of one on its axis), or null when it does. */
+export function keepMaskProblem(mask: MaskBatch, latent: Pick<LatentBatch, 'frames' | 'axis'>): string | null {
   const count = mask.masks.length;
-  if (count === 1 || count === frameCount) return null;
   if (count === 0) return 'the keep_mask batch is empty; connect a mask image, or leave keep_mask unconnected';
-  return `keep_mask has ${count} masks but the latent has ${frameCount} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
+  const start = latent.axis?.start ?? 0;
+  const clipFrames = latent.axis?.frames ?? latent.frames.length;
+  const last = start + latent.frames.length - 1;
+  if (frameSlot(count, mask.axis, start, clipFrames) !== undefined && frameSlot(count, mask.axis, last, clipFrames) !== undefined) return null;
+  return `keep_mask has ${count} masks but the latent has ${clipFrames} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
 }
 
 /** A keep-mask area-averaged to the latent grid, one grid per mask, made on first use. */
@@ -20,11 +25,12 @@ export class LatentKeepMask {
     private readonly mask: MaskBatch,
     private readonly latentWidth: number,
     private readonly latentHeight: number,
+    private readonly clipFrames: number,
   ) {}
 
-  /** The frame's mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
+  /** Clip frame `frame`'s mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
   forFrame(frame: number): Float32Array {
-    const index = this.mask.masks.length === 1 ? 0 : frame;
+    const index = frameSlot(this.mask.masks.length, this.mask.axis, frame, this.clipFrames)!;
     let grid = this.grids.get(index);
     if (!grid) {
       grid = areaResample(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight);

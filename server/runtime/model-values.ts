@@ -5,6 +5,7 @@ import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncod
 import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
+import type { FrameAxis } from '../frame-axis.ts';
 
 /** Latent frames in the sampler's space (the VAE latents × scaling_factor), channels × height × width each. */
 export interface LatentBatch {
@@ -14,6 +15,8 @@ export interface LatentBatch {
   /** Frames per second of the source clip (0 for stills). */
   readonly fps: number;
   readonly frames: readonly Float32Array[];
+  /** Set on a chunk of a streamed clip: which of the clip's frames these are (server/frame-axis.ts). */
+  readonly axis?: FrameAxis;
 }
 
 /** A prompt's text-encoder output, with where each word's tokens are. */

@@ -86,17 +86,19 @@ export async function sampleLatents(
   options: SampleOptions,
   hooks: SampleHooks = {},
 ): Promise<LatentBatch> {
-  const problem = checkConditioning(model, positive, negative) ?? (options.keepMask ? keepMaskProblem(options.keepMask, latent.frames.length) : null);
+  const problem = checkConditioning(model, positive, negative) ?? (options.keepMask ? keepMaskProblem(options.keepMask, latent) : null);
   if (problem) throw new Error(problem);
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
     const run = new SamplingRun(lease.session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks);
-    const frameCount = latent.frames.length;
+    // Frames are numbered on the clip (a streamed chunk starts at its axis), so noise and masks follow the frame, not the chunk.
+    const first = latent.axis?.start ?? 0;
+    const end = first + latent.frames.length;
     const out: Float32Array[] = [];
-    for (let start = 0; start < frameCount; start += options.batchSize) {
-      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, frameCount - start) }, (_, i) => start + i))));
+    for (let start = first; start < end; start += options.batchSize) {
+      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, end - start) }, (_, i) => start + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out };
+    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.axis && { axis: latent.axis }) };
   } finally {
     lease.release();
   }
@@ -114,6 +116,9 @@ class SamplingRun {
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
+  /** The clip's first frame in `latent.frames` and the clip's frame count. */
+  private readonly first: number;
+  private readonly clipFrames: number;
 
   constructor(
     private readonly session: InferenceSession,
@@ -125,13 +130,15 @@ class SamplingRun {
     private readonly hooks: SampleHooks,
   ) {
     this.plan = planSampling(model.scheduler, options);
+    this.first = latent.axis?.start ?? 0;
+    this.clipFrames = latent.axis?.frames ?? latent.frames.length;
     // LCM UNets take the guidance scale as an embedding instead of a second pass.
     this.guided = options.cfg !== 1 && model.unet.timestepCondDim === undefined;
     this.size = latent.channels * latent.height * latent.width;
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -179,16 +186,17 @@ class SamplingRun {
   }
 
   async sampleFrames(frames: readonly number[]): Promise<Float32Array[]> {
-    const { plan, model, latent, options, size, guided } = this;
+    const { plan, model, latent, options, size, guided, first } = this;
     const k = frames.length;
+    const source = (f: number) => latent.frames[f - first];
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
     const initialNoise = frames.map((f) => this.noise(0, f));
     const kept: (KeptSource | undefined)[] = frames.map((f, i) =>
-      this.keepMask ? { grid: this.keepMask.forFrame(f), source: latent.frames[f], noise: initialNoise[i] } : undefined,
+      this.keepMask ? { grid: this.keepMask.forFrame(f), source: source(f), noise: initialNoise[i] } : undefined,
     );
     const x = frames.map((f, i) => {
-      const values = noised(latent.frames[f], initialNoise[i], plan.sigmas[0]);
+      const values = noised(source(f), initialNoise[i], plan.sigmas[0]);
       this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
@@ -203,7 +211,7 @@ class SamplingRun {
       feeds.timestep = timestepTensor(model.unet, timestep, rows);
       const batch: UNetBatch = {
         frames,
-        frameCount: latent.frames.length,
+        frameCount: this.clipFrames,
         conditional,
         latentHeight: latent.height,
         latentWidth: latent.width,
@@ -237,7 +245,7 @@ class SamplingRun {
       this.hooks.onProgress?.({
         call: this.callsDone,
         calls: this.calls,
-        frame: frames[k - 1] + 1,
+        frame: frames[k - 1] - first + 1,
         frames: latent.frames.length,
         step: step + 1,
         steps: plan.timesteps.length,

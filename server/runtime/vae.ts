@@ -58,7 +58,7 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
   } finally {
     lease.release();
   }
-  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames };
+  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames, ...(images.axis && { axis: images.axis }) };
 }
 
 export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSize: number, progress?: VaeProgress): Promise<ImageBatch> {
@@ -87,5 +87,5 @@ export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSi
   } finally {
     lease.release();
   }
-  return { width: imageWidth, height: imageHeight, fps: latents.fps, frames };
+  return { width: imageWidth, height: imageHeight, fps: latents.fps, frames, ...(latents.axis && { axis: latents.axis }) };
 }

@@ -7,9 +7,9 @@ import { defineNode } from '../server/engine/node-contract.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
-import { selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
+import { ALL_FRAMES, selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
-import { SELECTION_INPUTS, selectionOf } from './selection-inputs.ts';
+import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
 import { axisOf } from '../server/frame-axis.ts';
 
 /** The image names the selection keeps, in name order; an input error when it keeps none. */
@@ -32,8 +32,9 @@ export default defineNode({
   inputs: {
     required: {
       folder: { type: 'COMBO', options: ({ folders }) => listImageFolders(folders.input) },
-      ...SELECTION_INPUTS,
     },
+    // Optional, so workflows saved before they existed still load (they default to every image).
+    optional: { ...SELECTION_INPUTS },
   },
   outputs: [
     { type: 'IMAGE', name: 'IMAGE' },
@@ -56,7 +57,7 @@ export default defineNode({
   stream: { kind: 'per-frame' },
   execute: async (inputs, ctx) => {
     const { folder } = inputs;
-    const selected = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input])!);
+    const selected = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input]) ?? ALL_FRAMES);
     const names = ctx.range ? selected.slice(ctx.range.start, ctx.range.end) : selected;
     const dir = inputPath(ctx.folders.input, folder, 'folder', 'folder');
     const frames: Uint8Array[] = [];

@@ -9,7 +9,7 @@ import { axisOf, type FrameRange } from '../server/frame-axis.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
 import { defineNode, type ExecuteContext } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
-import { SELECTION_INPUTS, selectionOf } from './selection-inputs.ts';
+import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
 
 const UNREADABLE_FIX = 'Check that the file plays, or re-export it (e.g. as H.264 MP4) and upload it again';
 

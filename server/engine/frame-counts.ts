@@ -57,7 +57,6 @@ export class FrameCountError extends NodeInputError {
     message: string,
   ) {
     super(inputName, message);
-    this.name = 'FrameCountError';
   }
 }
 

@@ -9,6 +9,8 @@ export interface FrameSelection {
   frameLoadCap: number;
 }
 
+export const ALL_FRAMES: FrameSelection = { skipFirstFrames: 0, selectEveryNth: 1, frameLoadCap: 0 };
+
 /** Indices (0-based) of the frames kept out of `total`. */
 export function selectedIndices(total: number, selection: FrameSelection): number[] {
   return Array.from({ length: selectedCount(total, selection) }, (_, i) => selection.skipFirstFrames + i * selection.selectEveryNth);
@@ -18,14 +20,4 @@ export function selectedIndices(total: number, selection: FrameSelection): numbe
 export function selectedCount(total: number, selection: FrameSelection): number {
   const selected = Math.ceil(Math.max(0, total - selection.skipFirstFrames) / selection.selectEveryNth);
   return selection.frameLoadCap > 0 ? Math.min(selection.frameLoadCap, selected) : selected;
-}
-
-/** The settings as the node's inputs name them, for messages ("skip_first_frames=3, frame_load_cap=8"). */
-export function describeSelection(selection: FrameSelection): string {
-  const parts = [
-    selection.skipFirstFrames > 0 && `skip_first_frames=${selection.skipFirstFrames}`,
-    selection.selectEveryNth > 1 && `select_every_nth=${selection.selectEveryNth}`,
-    selection.frameLoadCap > 0 && `frame_load_cap=${selection.frameLoadCap}`,
-  ].filter(Boolean);
-  return parts.length > 0 ? parts.join(', ') : 'no selection';
 }

@@ -27,13 +27,12 @@ export interface DecodeOptions {
 export class TooManyFramesError extends LimelightError {}
 
 /** The file decoded only partly (cut short or damaged): `decoded` frames came out. */
-export class EndsEarlyError extends Error {
+export class EndsEarlyError extends LimelightError {
   constructor(
     message: string,
     readonly decoded: number,
   ) {
     super(message);
-    this.name = 'EndsEarlyError';
   }
 }
 

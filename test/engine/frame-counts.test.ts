@@ -30,7 +30,7 @@ beforeAll(async () => {
 }, 60_000);
 
 /** LoadVideo (node 1) → StabilityReport (node 4) with masks from `mask` nodes, whose last one feeds the report. */
-function report(mask: Prompt, maskLink: [string, number], video: Record<string, unknown> = {}): Prompt {
+function report(mask: Prompt, maskLink: [string, number], video: Partial<typeof VIDEO> & { video?: string } = {}): Prompt {
   return {
     1: { class_type: 'LoadVideo', inputs: { video: 'clip.mp4', ...VIDEO, ...video } },
     ...mask,

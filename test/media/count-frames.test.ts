@@ -8,7 +8,6 @@ import { countVideoFrames } from '../../server/media/count-frames.ts';
 import { runTool } from '../../server/media/tool-process.ts';
 import { decodeVideo, EndsEarlyError, KEEP_ALL, type FrameSelection } from '../../server/media/video-decode.ts';
 import { makeContext } from '../helpers/context.ts';
-import { runNode } from '../helpers/run-node.ts';
 import { lavfiClip, numberedClip } from './clips.ts';
 
 const DEFAULTS = { frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, force_rate: 0, width: 0, height: 0 };
@@ -71,7 +70,7 @@ describe('countVideoFrames', () => {
     const ctx = makeContext();
     writeFileSync(path.join(ctx.folders.input, 'empty.mp4'), '');
     await expect(countVideoFrames(path.join(ctx.folders.input, 'empty.mp4'), { ...KEEP_ALL })).rejects.toThrow(/empty\.mp4 is empty \(0 bytes\)/);
-    const error = await runNode(LoadVideo, { video: 'empty.mp4', ...DEFAULTS }, ctx).then(() => undefined, (e: unknown) => e);
+    const error = await Promise.resolve().then(() => LoadVideo.execute({ video: 'empty.mp4', ...DEFAULTS }, ctx)).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(NodeInputError);
     expect((error as NodeInputError).message).toMatch(/empty\.mp4 is empty \(0 bytes\)/);
   });
@@ -96,7 +95,7 @@ describe('countVideoFrames', () => {
     const capped = await decodeVideo(cut, { ...KEEP_ALL, frameLoadCap: decoded });
     expect(capped.frames.length).toBe(decoded);
     expect(await countVideoFrames(cut, { ...KEEP_ALL, frameLoadCap: decoded })).toMatchObject({ frames: decoded, promised: decoded });
-    const node = await runNode(LoadVideo, { video: 'cut.mp4', ...DEFAULTS }, ctx).then(() => undefined, (e: unknown) => e);
+    const node = await Promise.resolve().then(() => LoadVideo.execute({ video: 'cut.mp4', ...DEFAULTS }, ctx)).then(() => undefined, (e: unknown) => e);
     expect(node).toMatchObject({ inputName: 'frame_load_cap' });
   });
 });

@@ -1,6 +1,6 @@
 // The skip / every-nth / cap inputs LoadVideo and LoadImageSequence share, so a mask sequence can be
 // selected exactly like the clip it belongs to.
-import type { FrameSelection } from '../server/media/frame-selection.ts';
+import type { FrameSelection } from '../../server/media/frame-selection.ts';
 
 export const SELECTION_INPUTS = {
   frame_load_cap: { type: 'INT', default: 0, min: 0, max: 100_000, tooltip: 'load at most this many frames (0 = all)' },

@@ -72,19 +72,18 @@ export function planStreams(nodes: Map<string, ValidNode>, order: string[], know
       const role = inputRole(nodes.get(node)!.definition, input);
       return role !== 'whole' && (role !== 'late' || nodes.get(id)!.definition.stream?.kind === 'sink');
     });
-  for (let changed = true; changed; ) {
-    changed = false;
+  const waitsOnStream = (id: string, downstream: Set<string>) =>
+    Object.entries(nodes.get(id)!.links).some(([input, [source]]) => !clip.has(source) && downstream.has(source) && inputRole(nodes.get(id)!.definition, input) !== 'late');
+  // Settle who stays inside first: a node that leaves can free the nodes that only seemed to wait on it.
+  const removeWhere = (leaves: (id: string) => boolean) => {
+    const leaving = order.filter((id) => clip.has(id) && leaves(id));
+    for (const id of leaving) clip.delete(id);
+    return leaving.length > 0;
+  };
+  for (let settled = false; !settled; ) {
+    while (removeWhere((id) => !staysInside(id)));
     const downstream = descendants(order, nodes, new Set(clip.keys()));
-    for (const id of order) {
-      if (!clip.has(id)) continue;
-      const waitsOnStream = Object.entries(nodes.get(id)!.links).some(
-        ([input, [source]]) => !clip.has(source) && downstream.has(source) && inputRole(nodes.get(id)!.definition, input) !== 'late',
-      );
-      if (!staysInside(id) || waitsOnStream) {
-        clip.delete(id);
-        changed = true;
-      }
-    }
+    settled = !removeWhere((id) => waitsOnStream(id, downstream));
   }
   const regions = new Map<number, StreamRegion>();
   for (const id of order) {

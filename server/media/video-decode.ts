@@ -154,7 +154,11 @@ export async function openVideoReader(file: string, selection: FrameSelection, o
       }
       return frames;
     },
-    close: () => proc.stop(),
+    async close() {
+      // Unread frames would hold the pipe (and the process's exit) open.
+      proc.child.stdout.destroy();
+      await proc.stop();
+    },
     problems: () => proc.problems(),
   };
 }

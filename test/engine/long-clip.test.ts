@@ -67,7 +67,7 @@ describe('a 2,048-frame clip through LoadVideo → VAEEncode → Sampler (demo m
   it('streams in chunks and encodes every frame; only Encode runs again when its crf changes; an unchanged re-run runs nothing', async () => {
     const first = await run(engine, samplePrompt(23));
     const chunks = first.events.flatMap((event) => (event.type === 'progress' && event.data.label === 'frames' ? [event.data.clip!] : []));
-    expect(chunks.length).toBeGreaterThan(4);
+    expect(chunks.length).toBeGreaterThan(2); // a small first chunk, then chunks sized from the budget (at most 1,024 frames)
     expect(chunks.at(-1)).toMatchObject({ done: LONG, total: LONG });
     const [video] = Object.values(first.result.outputs).flatMap((ui) => (ui.videos ?? []) as OutputFileRef[]);
     const decoded = await decodeVideo(path.join(settings.folders.output, video!.subfolder, video!.filename), KEEP_ALL);

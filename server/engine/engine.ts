@@ -29,7 +29,7 @@ export interface EngineOptions {
   /** Disk tier for outputs of nodes that declare `persist`; omitted = memory only. */
   disk?: { dir: string; capBytes: number };
   log?: Logger;
-  /** Memory a streamed chunk's values may take: sets the default chunk size (default 256 MB). */
+  /** Memory a streamed chunk's values may take: sets the default chunk size (default 64 MB). */
   chunkBudgetBytes?: number;
 }
 
@@ -189,7 +189,7 @@ export class Engine {
   }
 }
 
-const DEFAULT_CHUNK_BUDGET_BYTES = 256 * 1024 ** 2;
+const DEFAULT_CHUNK_BUDGET_BYTES = 64 * 1024 ** 2;
 
 /** One execution of a validated prompt. */
 class PromptRun {

@@ -1,40 +1,24 @@
 // Server responsiveness, measured in one process with the server and its clients:
 //  - idle: time from sending POST /prompt to receiving `execution_start` on the socket;
 //  - busy: event-loop lag (p99) and GET /queue round trips while a prompt runs, for a synthetic node
-//    doing 5 ms of JavaScript per frame (also run bare on the engine, alternately: the ratio is what
-//    serving adds), and for the real LoadVideo → Encode pipeline on the 64-frame sample clip.
+//    doing 5 ms of JavaScript per frame (also run bare on an engine in this thread, alternately: the ratio
+//    is what serving adds), and for the real LoadVideo → Encode pipeline on the 64-frame sample clip;
+//  - Sampler: GET /queue round trips while the demo UNet samples 512² frames, and the time from sending
+//    POST /interrupt to receiving `execution_interrupted`, beside one UNet call (the median time between
+//    two of the Sampler's progress events).
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { defineNode, type NodeDefinition } from '../server/engine/node-contract.ts';
-import { ALL_NODES } from '../nodes/index.ts';
-import { NodeRegistry } from '../server/engine/node-registry.ts';
+import { Engine } from '../server/engine/engine.ts';
+import { loadNodeSet } from '../server/runner/node-set.ts';
 import { startServer, type LimelightServer } from '../server/api/server.ts';
-import { ensureSampleMedia, SAMPLE } from '../server/demo/sample-media.ts';
-import { EventClient, testSettings } from '../test/helpers/api-server.ts';
+import { SAMPLE } from '../server/demo/sample-media.ts';
+import { EventClient, testSettings, type Message } from '../test/helpers/api-server.ts';
+import { prepareDemo, samplerPrompt } from '../test/helpers/sampler-prompt.ts';
+import { BENCH_NODE_SET, FRAME_WORK_MS } from './support/bench-nodes.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
 
 const IDLE_ROUNDS = 40;
-const FRAME_WORK_MS = 5;
 const FRAMES = 300;
-
-const BenchFrames = defineNode({
-  type: 'BenchFrames',
-  displayName: 'Bench Frames',
-  category: 'bench',
-  description: 'per frame: a fixed chunk of synchronous work, a progress report, then a yield (as frame nodes do)',
-  version: 1,
-  output: true,
-  inputs: { required: { frames: { type: 'INT', default: 100, min: 1, max: 100_000 }, seed: { type: 'INT', default: 0, min: 0, max: 1e9 } } },
-  outputs: [],
-  execute: async ({ frames }, ctx) => {
-    for (let frame = 1; frame <= frames; frame++) {
-      const end = performance.now() + FRAME_WORK_MS;
-      while (performance.now() < end);
-      ctx.progress(frame, frames, { frame, frames });
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { outputs: [], ui: { text: [`${frames} frames`] } };
-  },
-});
+const INTERRUPT_ROUNDS = 3;
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
 
@@ -89,9 +73,53 @@ async function whileServing(server: LimelightServer, client: EventClient, prompt
   return { ...measured, queueP99: percentile(roundTrips, 99) };
 }
 
+/**
+ * Rounds of: queue a long 512² Sampler prompt, poll GET /queue through a few UNet calls, then interrupt
+ * and time until `execution_interrupted` arrives.
+ */
+async function whileSampling(server: LimelightServer, client: EventClient): Promise<BenchRow[]> {
+  const roundTrips: number[] = [];
+  const callTimes: number[] = [];
+  const interruptLatencies: number[] = [];
+  for (let round = 1; round <= INTERRUPT_ROUNDS; round++) {
+    const promptId = await queue(server, samplerPrompt({ frames: 4, steps: 200, seed: round }));
+    const sampling = (m: Message) => m.type === 'progress' && m.data.prompt_id === promptId && m.data.node === '5';
+    const arrivals: number[] = [];
+    const from = client.messages.length;
+    await client.waitFor(sampling, from);
+    // Arrival times of the Sampler's progress events: their spacing is one UNet call.
+    for (let count = client.messages.slice(from).filter(sampling).length; arrivals.length < 8; ) {
+      const start = performance.now();
+      await fetch(`${server.url}/queue`).then((r) => r.arrayBuffer());
+      roundTrips.push(performance.now() - start);
+      const now = client.messages.slice(from).filter(sampling).length;
+      if (now > count) arrivals.push(performance.now());
+      count = now;
+    }
+    for (let i = 1; i < arrivals.length; i++) callTimes.push(arrivals[i] - arrivals[i - 1]);
+    const sent = performance.now();
+    await fetch(`${server.url}/interrupt`, { method: 'POST', body: '{}' });
+    const end = await client.done(promptId);
+    if (end.type !== 'execution_interrupted') throw new Error(`the Sampler prompt ended with ${end.type}, not interrupted`);
+    interruptLatencies.push(performance.now() - sent);
+  }
+  const call = percentile(callTimes, 50);
+  const interrupt = percentile(interruptLatencies, 50);
+  const slowest = Math.max(...interruptLatencies);
+  const label = `Sampler (demo UNet, 4 frames 512², CFG)`;
+  return [
+    { bench: 'server', metric: `${label}: GET /queue round trip median (${roundTrips.length} requests)`, value: percentile(roundTrips, 50), unit: 'ms', target: '' },
+    { bench: 'server', metric: `${label}: GET /queue round trip p99`, value: percentile(roundTrips, 99), unit: 'ms', target: '≤ 50' },
+    { bench: 'server', metric: `${label}: one UNet call (median between progress events)`, value: call, unit: 'ms', target: '' },
+    { bench: 'server', metric: `${label}: POST /interrupt → execution_interrupted, median of ${INTERRUPT_ROUNDS}`, value: interrupt, unit: 'ms', target: '' },
+    { bench: 'server', metric: `${label}: slowest interrupt − one UNet call`, value: slowest - call, unit: 'ms', target: '≤ 100' },
+  ];
+}
+
 export async function run(): Promise<BenchRow[]> {
   const settings = testSettings();
-  const server = await startServer({ registry: new NodeRegistry([...ALL_NODES, BenchFrames as NodeDefinition]), settings, port: 0 });
+  const server = await startServer({ nodes: BENCH_NODE_SET, settings, port: 0 });
+  const bareEngine = new Engine({ registry: await loadNodeSet(BENCH_NODE_SET), folders: settings.folders, memoryBudgetBytes: settings.memoryCacheBytes });
   const client = await EventClient.connect(server.url, 'clientId=bench');
   const rows: BenchRow[] = [];
   try {
@@ -105,7 +133,7 @@ export async function run(): Promise<BenchRow[]> {
     const roundTrips: number[] = [];
     for (let round = 1; round <= 3; round++) {
       const prompt = (seed: number) => ({ '1': { class_type: 'BenchFrames', inputs: { frames: FRAMES, seed } } });
-      bare.push((await lagDuring(() => server.engine.run(prompt(2 * round), { promptId: `bare-${round}` }))).lagP99);
+      bare.push((await lagDuring(() => bareEngine.run(prompt(2 * round), { promptId: `bare-${round}` }))).lagP99);
       const through = await whileServing(server, client, prompt(2 * round + 1));
       served.push(through.lagP99);
       roundTrips.push(through.queueP99);
@@ -114,7 +142,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({ bench: 'server', metric: `busy (${FRAME_WORK_MS} ms JS per frame): lag p99 served ÷ same node bare`, value: percentile(served, 50) / percentile(bare, 50), unit: '×', target: '≤ 1.5' });
     rows.push({ bench: 'server', metric: `busy (${FRAME_WORK_MS} ms JS per frame): GET /queue round trip p99`, value: percentile(roundTrips, 50), unit: 'ms', target: '' });
 
-    await ensureSampleMedia(settings.folders.input);
+    await prepareDemo(settings);
     const media = await whileServing(server, client, {
       '1': { class_type: 'LoadVideo', inputs: { video: SAMPLE.video, frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, force_rate: 0, width: 0, height: 0 } },
       '2': { class_type: 'Encode', inputs: { images: ['1', 0], fps: 0, format: 'mp4-h264', crf: 19, filename_prefix: 'bench/sample' } },
@@ -122,6 +150,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({ bench: 'server', metric: `busy (LoadVideo → Encode, ${SAMPLE.frames} frames ${SAMPLE.size}²): event-loop lag p99`, value: media.lagP99, unit: 'ms', target: '< 50' });
     rows.push({ bench: 'server', metric: 'busy (LoadVideo → Encode): event-loop lag max', value: media.lagMax, unit: 'ms', target: '' });
     rows.push({ bench: 'server', metric: 'busy (LoadVideo → Encode): GET /queue round trip p99', value: media.queueP99, unit: 'ms', target: '' });
+    rows.push(...(await whileSampling(server, client)));
   } finally {
     await client.close();
     await server.close();

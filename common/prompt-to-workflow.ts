@@ -51,6 +51,18 @@ function depths(prompt: Prompt): Map<string, number> {
   return depth;
 }
 
+/**
+ * The output a link leaves an unknown node from: the prompt says only its slot, so it is made (and any
+ * slots before it), typed by the input it feeds, so the link can be drawn.
+ */
+function placeholderOutput(node: WorkflowNode, slot: number, type: string): NonNullable<WorkflowNode['outputs']>[number] {
+  const outputs = (node.outputs ??= []);
+  while (outputs.length <= slot) outputs.push({ name: `output ${outputs.length}`, type: '*', links: [] });
+  const output = outputs[slot];
+  if (output.type === '*' && type !== '*') Object.assign(output, { name: type, type });
+  return output;
+}
+
 export function promptToWorkflow(prompt: Prompt, objectInfo: Record<string, ObjectInfoEntry>): Workflow {
   const ids = Object.keys(prompt);
   const numeric = ids.every((id) => /^\d+$/.test(id));
@@ -91,6 +103,7 @@ export function promptToWorkflow(prompt: Prompt, objectInfo: Record<string, Obje
     });
   }
 
+  const unknown = new Set(ids.filter((id) => !objectInfo[prompt[id].class_type]));
   const links: WorkflowLink[] = [];
   for (const id of ids) {
     const target = nodes.get(id)!;
@@ -100,7 +113,7 @@ export function promptToWorkflow(prompt: Prompt, objectInfo: Record<string, Obje
       if (!link || !source) continue;
       const slot = target.inputs!.findIndex((input) => input.name === name);
       if (slot < 0) continue;
-      const output = source.outputs?.[link[1]];
+      const output = source.outputs?.[link[1]] ?? (unknown.has(link[0]) ? placeholderOutput(source, link[1], target.inputs![slot].type) : undefined);
       const linkId = links.length + 1;
       const type = output?.type ?? target.inputs![slot].type;
       links.push([linkId, source.id as number, link[1], target.id as number, slot, type]);

@@ -2,6 +2,7 @@
 // and its conversion to an API prompt. Pure: it reads only the object info it is given, so the
 // browser client can use it as well.
 import { Ajv } from 'ajv';
+import { adoptComfyNodes, type OutputsOf } from './comfyui-nodes.ts';
 import type { Prompt } from './prompt.ts';
 import type { ObjectInfoEntry } from './object-info.ts';
 
@@ -113,13 +114,39 @@ function isWidgetSpec(spec: ObjectInfoEntry['input']['required'][string]): boole
   return Array.isArray(type) || ['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO'].includes(type);
 }
 
-/** Widget names in the order ComfyUI lists them, with whether a seed-control value follows each. */
-function widgetOrder(info: ObjectInfoEntry): { name: string; control: boolean }[] {
+/** A widget in the order of ComfyUI's positional `widgets_values`; `control` names the seed-control value that may follow it. */
+export interface PositionalWidget {
+  name: string;
+  control?: string;
+}
+
+/** ComfyUI's name for the seed-control value that follows a seed in `widgets_values`. */
+export const SEED_CONTROL_NAME = 'control_after_generate';
+
+/**
+ * The widget each position of a positional `widgets_values` list belongs to; undefined where no widget
+ * of ours takes the value (ComfyUI's upload button, for one). A control value follows its seed only
+ * where the list holds one: older files have none.
+ */
+export function widgetPositions(widgets: PositionalWidget[], values: unknown[]): (string | undefined)[] {
+  const names: (string | undefined)[] = [];
+  for (const { name, control } of widgets) {
+    if (names.length >= values.length) break;
+    names.push(name);
+    const next = values[names.length];
+    if (control && typeof next === 'string' && SEED_CONTROL_VALUES.has(next)) names.push(control);
+  }
+  while (names.length < values.length) names.push(undefined);
+  return names;
+}
+
+/** Widget names in the order ComfyUI lists them, with the seed-control value that may follow each. */
+function widgetOrder(info: ObjectInfoEntry): PositionalWidget[] {
   const names = [...info.input_order.required, ...info.input_order.optional];
   const specs = { ...info.input.required, ...info.input.optional };
   return names
     .filter((name) => specs[name] && isWidgetSpec(specs[name]) && !specs[name][1].forceInput)
-    .map((name) => ({ name, control: specs[name][1].control_after_generate === true }));
+    .map((name) => ({ name, control: specs[name][1].control_after_generate === true ? SEED_CONTROL_NAME : undefined }));
 }
 
 /** Widget values keyed by name, from either our by-name object or ComfyUI's positional array. */
@@ -127,14 +154,21 @@ export function widgetValuesByName(node: WorkflowNode, info: ObjectInfoEntry): R
   const values = node.widgets_values;
   if (!values) return {};
   if (!Array.isArray(values)) return { ...values };
+  const order = widgetOrder(info);
+  const widgets = new Set(order.map((w) => w.name));
   const named: Record<string, unknown> = {};
-  let position = 0;
-  for (const { name, control } of widgetOrder(info)) {
-    if (position >= values.length) break;
-    named[name] = values[position++];
-    if (control && typeof values[position] === 'string' && SEED_CONTROL_VALUES.has(values[position] as string)) position++;
-  }
+  widgetPositions(order, values).forEach((name, i) => {
+    if (name !== undefined && widgets.has(name)) named[name] = values[i];
+  });
   return named;
+}
+
+/** Each type's outputs as the object info names them. */
+function outputsOf(objectInfo: Record<string, ObjectInfoEntry>): OutputsOf {
+  return (type) => {
+    const info = objectInfo[type];
+    return info?.output.map((output, i) => ({ name: info.output_name?.[i] ?? output, type: output }));
+  };
 }
 
 function readLinks(links: WorkflowLink[]): Map<number, LinkInfo> {
@@ -159,7 +193,7 @@ export function workflowToPrompt(workflow: unknown, objectInfo: Record<string, O
     const lines = (checkWorkflow.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || 'workflow'} ${e.message}`);
     return { prompt: {}, errors: [{ message: `not a Limelight/ComfyUI workflow: ${lines.join('; ')}` }] };
   }
-  const wf = workflow as unknown as Workflow;
+  const wf = adoptComfyNodes(workflow as unknown as Workflow, outputsOf(objectInfo));
   const nodes = new Map(wf.nodes.map((n) => [String(n.id), n]));
   const links = readLinks(wf.links);
 

@@ -1,7 +1,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodePng } from '../server/media/image-io.ts';
-import { reserveOutputFile, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
+import { reserveOutputFile, validateOutputPrefix, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
 import { MAX_CRF, openVideoEncoder, VIDEO_FORMAT_EXTENSIONS, type VideoFormat } from '../server/media/video-encode.ts';
 import { embedInPng, metadataFor, sidecarPath, sidecarText, withStability, type WorkflowMetadata } from '../server/media/workflow-metadata.ts';
 import { defineNode, writeWhole, type ExecuteContext, type SinkWriter } from '../server/engine/node-contract.ts';
@@ -158,6 +158,7 @@ export default defineNode({
   },
   outputs: [],
   output: true,
+  validate: ({ filename_prefix }, { folders }) => validateOutputPrefix(folders.output, filename_prefix),
   stream: { kind: 'sink', late: ['metrics'], open: openEncode },
   execute: (inputs, ctx) => writeWhole(openEncode(ctx), inputs),
 });

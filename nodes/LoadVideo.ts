@@ -28,8 +28,8 @@ export default defineNode({
       video: { type: 'COMBO', options: ({ folders }) => listInputFiles(folders.input, VIDEO_EXTENSIONS), upload: 'video' },
       ...SELECTION_INPUTS,
       force_rate: { type: 'FLOAT', default: 0, min: 0, max: 240, step: 1, tooltip: 'resample to this frame rate first (0 = the source rate)' },
-      width: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8' },
-      height: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8' },
+      width: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8 (the node says so when it rounds); any size works downstream' },
+      height: { type: 'INT', default: 0, min: 0, max: 8192, step: 8, tooltip: '0 = keep; snapped to a multiple of 8 (the node says so when it rounds); any size works downstream' },
     },
   },
   outputs: [
@@ -68,13 +68,18 @@ export default defineNode({
         const images = await readRange(file, selection, ctx.range, ctx);
         return { outputs: [images, ctx.range.frames, images.fps] };
       }
+      // Shown on the node, not only in the log: how the size was rounded, decoding problems.
+      const notes: string[] = [];
       const images = await decodeVideo(file, selection, {
         signal: ctx.signal,
         maxBytes: MAX_FRAME_BYTES,
         onFrame: (frame, frames) => ctx.progress(frame, frames, { frame, frames, label: 'decoding' }),
-        warn: (message) => ctx.log.warn(message),
+        warn: (message) => {
+          notes.push(message);
+          ctx.log.warn(message);
+        },
       });
-      return { outputs: [images, images.frames.length, images.fps] };
+      return { outputs: [images, images.frames.length, images.fps], ...(notes.length > 0 && { ui: { text: notes } }) };
     } catch (error) {
       if (error instanceof TooManyFramesError || error instanceof EndsEarlyError) throw new NodeInputError('frame_load_cap', error.message);
       throw asInputError(error, 'video', UNREADABLE_FIX, ctx.signal);
@@ -84,7 +89,7 @@ export default defineNode({
 
 /** A chunk of a streamed clip, from the one decoder the stream keeps open (it reads on from where the last chunk ended). */
 async function readRange(file: string, selection: FrameSelection, range: FrameRange, ctx: ExecuteContext): Promise<ImageBatch> {
-  const opened = ctx.keep!('decoder', () => openVideoReader(file, selection, { signal: ctx.signal, waits: true }), async (reader) => {
+  const opened = ctx.keep!('decoder', () => openVideoReader(file, selection, { signal: ctx.signal, waits: true, warn: (message) => ctx.log.warn(message) }), async (reader) => {
     await (await reader.catch(() => undefined))?.close();
   });
   const reader = await opened;

@@ -51,6 +51,13 @@ export default defineNode({
     if (latent.channels !== model.latentChannels) {
       throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
     }
+    const multiple = model.latentMultiple;
+    if (latent.width % multiple !== 0 || latent.height % multiple !== 0) {
+      throw new NodeInputError(
+        'latent',
+        `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
+      );
+    }
     const maskProblem = keepMask ? keepMaskProblem(keepMask, latent) : null;
     if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);
     // Live previews only when someone watches (the editor), fitted once per VAE.
@@ -75,6 +82,7 @@ export default defineNode({
         keepMask,
       },
       {
+        signal: ctx.signal,
         onProgress: (p) => ctx.progress(p.call, p.calls, { frame: p.frame, frames: p.frames, step: p.step, steps: p.steps }),
         preview: previewMap ? throttledPreview(previewMap, latent.width, latent.height, (jpeg) => ctx.preview?.('jpeg', jpeg)) : undefined,
       },

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { reserveOutputFile } from '../server/media/output-files.ts';
+import { reserveOutputFile, validateOutputPrefix } from '../server/media/output-files.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
 
@@ -28,6 +28,7 @@ export default defineNode({
   },
   outputs: [],
   output: true,
+  validate: ({ filename_prefix }, { folders }) => validateOutputPrefix(folders.output, filename_prefix),
   execute: async ({ value, filename_prefix }, ctx) => {
     const { text, ext } = formatValue(value);
     let reserved;

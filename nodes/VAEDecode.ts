@@ -9,8 +9,8 @@ export default defineNode({
   type: 'VAEDecode',
   displayName: 'VAE Decode',
   category: 'limelight/latent',
-  description: 'Decodes latent frames back into uint8 RGB frames.',
-  version: 1,
+  description: 'Decodes latent frames back into uint8 RGB frames, cropped back to the source size when VAE Encode padded them.',
+  version: 2,
   inputs: {
     required: {
       vae: { type: 'VAE' },
@@ -24,7 +24,7 @@ export default defineNode({
     if (samples.channels !== vae.latentChannels) {
       throw new NodeInputError('samples', `the latents have ${samples.channels} channels but ${vae.name}'s VAE decodes ${vae.latentChannels}; use the VAE of the model that made them`);
     }
-    const images = await decodeLatents(vae, samples, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'decoding' }));
+    const images = await decodeLatents(vae, samples, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'decoding' }), ctx.signal);
     return { outputs: [images] };
   },
 });

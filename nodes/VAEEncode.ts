@@ -9,8 +9,10 @@ export default defineNode({
   type: 'VAEEncode',
   displayName: 'VAE Encode',
   category: 'limelight/latent',
-  description: 'Encodes frames into the model\'s latent space (width and height must be multiples of the VAE\'s down-factor: 8 for Stable Diffusion).',
-  version: 1,
+  description:
+    "Encodes frames into the model's latent space. Any size: frames are padded at the right and bottom (edge pixels repeated) to a size the model takes " +
+    "(the VAE's down-factor × the UNet's latent multiple: 64 px for Stable Diffusion 1.x/2.x), masks are placed on the padded grid alike, and VAE Decode crops back.",
+  version: 2,
   inputs: {
     required: {
       vae: { type: 'VAE' },
@@ -21,16 +23,8 @@ export default defineNode({
   frames: sameFramesAs('image'),
   stream: { kind: 'per-frame', batch: () => FRAMES_PER_RUN },
   execute: async ({ vae, image }, ctx) => {
-    const factor = vae.downFactor;
-    if (image.width % factor !== 0 || image.height % factor !== 0) {
-      const fit = (n: number) => Math.max(factor, Math.round(n / factor) * factor);
-      throw new NodeInputError(
-        'image',
-        `${image.width}×${image.height} is not a multiple of ${factor}, the VAE's down-factor; resize the frames to e.g. ${fit(image.width)}×${fit(image.height)}`,
-      );
-    }
     if (image.frames.length === 0) throw new NodeInputError('image', 'the image batch has no frames');
-    const latent = await encodeImages(vae, image, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'encoding' }));
+    const latent = await encodeImages(vae, image, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'encoding' }), ctx.signal);
     return { outputs: [latent] };
   },
 });

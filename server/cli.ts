@@ -35,10 +35,15 @@ Commands:
   validate <file>                 check a workflow or prompt and print its node errors
   nodes [type]                    list the node types and their inputs
   inspect-model <dir>             a model folder's parts, their inputs/outputs and what was detected
+                                  (exit 2: not a usable model folder; 3: its UNet has no cross-attention to inject into)
   serve                           start the ComfyUI-compatible server and the editor (http://127.0.0.1:8188)
       --host ADDR                   address to listen on (default 127.0.0.1; 0.0.0.0 serves the network)
       --port N                      port (default 8188; 0 picks a free one)
       --allow-origin ORIGIN         let pages on ORIGIN (e.g. http://localhost:5173, or *) call the server; repeatable
+      --allow-host NAME             a host name the server is reached by (e.g. studio.local); repeatable
+      --token VALUE|auto            every request must carry this access token (or LIMELIGHT_TOKEN); auto
+                                    generates one and prints the editor address with it
+                                    (a --host other than loopback needs --allow-host and/or --token)
       --upload-limit-mb N           largest upload accepted (default 2048)
       --watch-all                   every connected editor sees every prompt's progress, not only its own
 
@@ -150,9 +155,12 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
   let prompt = loaded.prompt;
   for (const assignment of (options.set as string[] | undefined) ?? []) prompt = applyOverride(prompt, assignment);
 
+  // The run stays on this thread (no server to keep answering): the Sampler and the VAE yield before every
+  // model call, so the handler runs and the run stops within the call under way. A second Ctrl+C quits.
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const each = options.each as string | undefined;
     if (!each) return await runOnce(engine, { ...loaded, prompt }, settings, io, controller.signal, '');
@@ -169,7 +177,8 @@ async function commandRun(files: string[], options: Record<string, unknown>, set
     }
     return worst;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
 
@@ -233,6 +242,8 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         host: { type: 'string' },
         port: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'allow-host': { type: 'string', multiple: true },
+        token: { type: 'string' },
         'upload-limit-mb': { type: 'string' },
         'watch-all': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -258,7 +269,6 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       memoryCacheMb: values['memory-cache-mb'] === undefined ? undefined : Number(values['memory-cache-mb']),
       diskCacheMb: values['disk-cache-mb'] === undefined ? undefined : Number(values['disk-cache-mb']),
     });
-    if (command === 'serve') await prepareFirstRun(settings, (text) => io.out(text), { client: true });
     switch (command) {
       case 'run':
         return await commandRun(rest, values, settings, io);
@@ -268,15 +278,32 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         return commandNodes(rest[0], settings, io);
       case 'inspect-model': {
         if (rest.length !== 1) throw new UsageError('inspect-model takes one model folder');
-        const { inspectModel } = await import('./onnx/inspect.ts');
-        io.out(await inspectModel(rest[0]));
-        return EXIT.OK;
+        const [{ inspectModel }, { ModelContractError }] = await Promise.all([import('./onnx/inspect.ts'), import('./runtime/contract.ts')]);
+        try {
+          const report = await inspectModel(rest[0]);
+          io.out(report.text);
+          return report.crossAttentionFound ? EXIT.OK : EXIT.FAILED;
+        } catch (error) {
+          if (!(error instanceof ModelContractError)) throw error;
+          io.out(error.message);
+          return EXIT.INVALID;
+        }
       }
       case 'serve': {
-        const { serve } = await import('./api/serve-command.ts');
-        const flags = { host: values.host, port: values.port, allowOrigin: values['allow-origin'], uploadLimitMb: values['upload-limit-mb'], watchAll: values['watch-all'] };
+        const { parseServeFlags, serve } = await import('./api/serve-command.ts');
         try {
-          await serve(flags, settings, registry, io.out);
+          // Checked before the editor is built and the samples made: a wrong command line fails at once.
+          const options = parseServeFlags({
+            host: values.host,
+            port: values.port,
+            allowOrigin: values['allow-origin'],
+            allowHost: values['allow-host'],
+            token: values.token ?? process.env.LIMELIGHT_TOKEN,
+            uploadLimitMb: values['upload-limit-mb'],
+            watchAll: values['watch-all'],
+          });
+          await prepareFirstRun(settings, (text) => io.out(text), { client: true });
+          await serve(options, settings, io.out);
           return EXIT.OK;
         } catch (error) {
           io.out((error as Error).message);

@@ -6,8 +6,12 @@ import type { Logger, Settings } from './config.ts';
 import { Engine } from './engine/engine.ts';
 import type { NodeRegistry } from './engine/node-registry.ts';
 
-export function createEngine(settings: Settings, registry: NodeRegistry, log: Logger): Engine {
+export function ensureFolders(settings: Settings): void {
   for (const dir of Object.values(settings.folders)) mkdirSync(dir, { recursive: true });
+}
+
+export function createEngine(settings: Settings, registry: NodeRegistry, log: Logger): Engine {
+  ensureFolders(settings);
   return new Engine({
     registry,
     folders: settings.folders,

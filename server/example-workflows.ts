@@ -104,13 +104,15 @@ export interface MaskSource {
   name: string;
 }
 
-const VIDEO_WIDGETS = { frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, force_rate: 0, width: 0, height: 0 };
+/** Frames kept of a clip or an image sequence: shorten both alike, so per-frame masks stay in step. */
+const SELECTION_WIDGETS = { frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1 };
+const VIDEO_WIDGETS = { ...SELECTION_WIDGETS, force_rate: 0, width: 0, height: 0 };
 
 /** The mask loader as node 5, titled. */
 function maskLoader(source: MaskSource, title: string): Spec {
   switch (source.kind) {
     case 'folder':
-      return { id: 5, type: 'LoadImageSequence', title, widgets: { folder: source.name } };
+      return { id: 5, type: 'LoadImageSequence', title, widgets: { folder: source.name, ...SELECTION_WIDGETS } };
     case 'video':
       return { id: 5, type: 'LoadVideo', title, widgets: { video: source.name, ...VIDEO_WIDGETS } };
     case 'image':

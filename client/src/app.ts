@@ -14,8 +14,19 @@ import { RunState } from './model/run-state.ts';
 import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
 const SAVED_WORKFLOW_KEY = 'limelight.workflow';
+/** The outputs shown on the saved workflow's nodes, so they survive a reload. */
+const SAVED_OUTPUTS_KEY = 'limelight.outputs';
 const DEFAULT_EXAMPLE = /hobbyist/i;
 const RUN_EVENTS = ['execution_start', 'execution_cached', 'executing', 'progress', 'executed', 'execution_success', 'execution_error', 'execution_interrupted'];
+
+function savedOutputs(): Record<string, unknown> {
+  try {
+    const outputs: unknown = JSON.parse(localStorage.getItem(SAVED_OUTPUTS_KEY) ?? '{}');
+    return outputs && typeof outputs === 'object' ? (outputs as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
 
 export interface AppElements {
   canvas: HTMLCanvasElement;
@@ -79,6 +90,7 @@ export class App extends EventTarget {
   }
 
   #runStateChanged(): void {
+    this.#saveOutputs();
     this.editor.refreshRunState();
     this.dispatchEvent(new Event('run'));
     const { phase, message } = this.runState;
@@ -93,7 +105,12 @@ export class App extends EventTarget {
     if (saved) {
       try {
         const workflow = JSON.parse(saved);
-        if (isWorkflow(workflow)) return void this.loadWorkflow(workflow, 'workflow');
+        if (isWorkflow(workflow)) {
+          // Read before loading, which forgets the outputs shown.
+          const outputs = savedOutputs();
+          this.loadWorkflow(workflow, 'workflow');
+          return this.showOutputs(outputs);
+        }
       } catch {
         // An unreadable saved workflow is replaced by the default one.
       }
@@ -104,6 +121,7 @@ export class App extends EventTarget {
 
   loadWorkflow(workflow: Workflow, name: string): void {
     this.runState.reset();
+    this.#saveOutputs();
     const missing = this.editor.load(workflow);
     this.workflowName = name.replace(/\.[^.]+$/, '') || 'workflow';
     this.dispatchEvent(new Event('workflow'));
@@ -111,9 +129,22 @@ export class App extends EventTarget {
   }
 
   newWorkflow(): void {
+    this.runState.reset();
+    this.#saveOutputs();
     this.editor.clear();
     this.workflowName = 'workflow';
     this.dispatchEvent(new Event('workflow'));
+  }
+
+  /** Shows a run's outputs on the nodes of the open workflow (node id → ComfyUI output payload). */
+  showOutputs(outputs: Record<string, unknown>): void {
+    this.runState.showOutputs(outputs);
+    this.#saveOutputs();
+    this.editor.refreshRunState();
+  }
+
+  #saveOutputs(): void {
+    localStorage.setItem(SAVED_OUTPUTS_KEY, JSON.stringify(Object.fromEntries(this.runState.outputs)));
   }
 
   async loadExample(example: ExampleWorkflow): Promise<void> {
@@ -159,7 +190,7 @@ export class App extends EventTarget {
       return this.#runStateChanged();
     }
     try {
-      const result = await this.api.queueWorkflow(workflow, prompt);
+      const result = await this.api.queueWorkflow(workflow, prompt, this.workflowName);
       if (result.ok) {
         this.editor.applySeedControls();
         this.notify(`Queued (#${result.number})`);

@@ -1,20 +1,23 @@
-// What the routes share: the engine, the queue and history, the worker, the socket hub, the settings.
+// What the routes share: the engine (for validation), the queue and history, the worker, the socket hub,
+// the runner's stats and settings.
 import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
 import type { PromptStore } from './prompt-store.ts';
 import type { PromptWorker } from './prompt-worker.ts';
+import type { Redactor } from './redact-paths.ts';
 import type { SubmitResult } from './submit-prompt.ts';
 import type { Folders } from '../config.ts';
+import type { RunnerStats } from '../runner/protocol.ts';
 
-/** What the model runtime tells the server (onnxruntime's provider) and lets it do (unload sessions). */
+/** What the engine runner tells the server (sessions, provider, memory cache) and lets it do (free them). */
 export interface RuntimeHooks {
-  /** The execution provider sessions run on (`cpu`, `cuda`, `webgpu`), or null before a model was loaded. */
-  provider(): string | null;
-  unloadModels(): void | Promise<void>;
+  stats(): Promise<RunnerStats>;
+  free(what: { memory: boolean; models: boolean }): Promise<void>;
 }
 
 export interface ApiContext {
+  /** Validates prompts on the server's thread; they run in the runner. */
   engine: Engine;
   registry: NodeRegistry;
   store: PromptStore;
@@ -24,6 +27,8 @@ export interface ApiContext {
   uploadLimitBytes: number;
   workflowsDir: string;
   clientDist: string;
-  runtime?: RuntimeHooks;
+  runtime: RuntimeHooks;
+  /** Takes server paths out of text sent to clients. */
+  redact: Redactor;
   submit(body: unknown): Promise<SubmitResult>;
 }

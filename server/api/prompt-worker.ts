@@ -1,9 +1,11 @@
-// Runs queued prompts on the engine one at a time, forwards the engine's events to the submitting
-// client, and moves each prompt into the history with its outputs, status and messages.
-import type { Engine, EngineEvent, RunResult } from '../engine/engine.ts';
+// Runs queued prompts one at a time in the engine runner (off this thread), forwards the engine's events
+// to the submitting client, and moves each prompt into the history with its outputs, status and messages.
+import type { EngineEvent, RunResult } from '../engine/engine.ts';
+import { RunnerCrashedError, RunnerStoppedError, type EngineRunner } from '../runner/engine-runner.ts';
 import type { EventHub } from './event-hub.ts';
 import type { Preview } from './preview-frames.ts';
 import type { HistoryMessage, PromptStore, QueueItem } from './prompt-store.ts';
+import { redactDeep, type Redactor } from './redact-paths.ts';
 import type { Logger } from '../config.ts';
 import { executionError } from '../engine/execution-error.ts';
 import { InternalError, ValidationError } from '../errors.ts';
@@ -23,10 +25,12 @@ export class PromptWorker {
   private stopped = false;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly runner: Pick<EngineRunner, 'run'>,
     private readonly store: PromptStore,
     private readonly hub: EventHub,
     private readonly log: Logger,
+    /** Error events go to clients and the history without server paths. */
+    private readonly redact: Redactor,
   ) {}
 
   get runningPromptId(): string | null {
@@ -97,36 +101,60 @@ export class PromptWorker {
   private async execute({ item, clientId, controller }: Running): Promise<void> {
     const messages: HistoryMessage[] = [];
     let started = false;
+    /** Nodes that began executing, in order (the last one is running), for a runner that dies without saying. */
+    const begun: string[] = [];
+    /** The prompt's last events, sent once its history entry is written: clients read the history when they see them. */
+    const closing: [string, unknown][] = [];
     const emit = (event: EngineEvent) => {
       if (event.type === 'preview') {
         this.preview(item.promptId, event.data.node, { format: event.data.format, image: event.data.bytes });
         return;
       }
       started ||= event.type === 'execution_start';
-      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data as Record<string, unknown>]);
-      this.hub.sendPromptEvent(clientId, event.type, event.data);
+      if (event.type === 'executing' && event.data.node !== null) begun.push(event.data.node);
+      const data = event.type === 'execution_error' ? redactDeep(event.data, this.redact) : event.data;
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, data as Record<string, unknown>]);
+      if (event.type === 'execution_success' || event.type === 'execution_error' || event.type === 'execution_interrupted' || (event.type === 'executing' && event.data.node === null)) {
+        closing.push([event.type, data]);
+      } else {
+        this.hub.sendPromptEvent(clientId, event.type, data);
+      }
+    };
+    const start = () => {
+      if (!started) emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });
+    };
+    const typeOf = (nodeId: string) => {
+      const type = (item.prompt[nodeId] as { class_type?: unknown } | undefined)?.class_type;
+      return typeof type === 'string' ? type : '';
     };
     const fail = (error: Error, nodeId?: string) => {
-      if (!started) emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });
-      const type = nodeId === undefined ? undefined : (item.prompt[nodeId] as { class_type?: unknown } | undefined)?.class_type;
-      const node = nodeId === undefined ? undefined : { id: nodeId, type: typeof type === 'string' ? type : '' };
-      emit({ type: 'execution_error', data: executionError({ promptId: item.promptId, error, node }) });
+      start();
+      const node = nodeId === undefined ? undefined : { id: nodeId, type: typeOf(nodeId) };
+      emit({ type: 'execution_error', data: executionError({ promptId: item.promptId, error, node, executed: begun.slice(0, -1) }) });
     };
 
     const pnginfo = item.extraData.extra_pnginfo as { workflow?: unknown } | undefined;
     let result: RunResult;
     try {
-      result = await this.engine.run(item.prompt, {
-        promptId: item.promptId,
-        signal: controller.signal,
-        onEvent: emit,
-        extraData: { prompt: item.prompt, workflow: pnginfo?.workflow },
-        outputs: item.outputsToExecute,
-        previews: true,
-      });
+      result = await this.runner.run(
+        { promptId: item.promptId, prompt: item.prompt, extraData: { prompt: item.prompt, workflow: pnginfo?.workflow }, outputs: item.outputsToExecute, previews: true },
+        { signal: controller.signal, onEvent: emit },
+      );
     } catch (error) {
       result = { status: 'error', outputs: {}, executed: [], cached: [] };
-      fail(new InternalError(`the engine failed: ${(error as Error).message}`));
+      const node = begun.at(-1);
+      if (error instanceof RunnerStoppedError) {
+        result.status = 'interrupted';
+        start();
+        emit({
+          type: 'execution_interrupted',
+          data: { prompt_id: item.promptId, node_id: node ?? null, node_type: node ? typeOf(node) : null, executed: begun.slice(0, -1), timestamp: Date.now() },
+        });
+      } else if (error instanceof RunnerCrashedError) {
+        fail(new InternalError(`${error.message}; a fresh runner starts for the next prompt`), node);
+      } else {
+        fail(new InternalError(`the engine failed: ${(error as Error).message}`));
+      }
     }
     if (result.status === 'invalid') {
       // The prompt was valid when queued; something it reads (a file, a model) changed since.
@@ -135,10 +163,14 @@ export class PromptWorker {
     }
     if (result.status !== 'success') {
       // ComfyUI ends every prompt with `executing` for node null; scripts wait for it.
-      this.hub.sendPromptEvent(clientId, 'executing', { node: null, display_node: null, prompt_id: item.promptId });
+      closing.push(['executing', { node: null, display_node: null, prompt_id: item.promptId }]);
     }
     const success = result.status === 'success';
     const meta = Object.fromEntries(Object.keys(result.outputs).map((id) => [id, { node_id: id, display_node: id, parent_node: null, real_node_id: id }]));
-    this.store.finish(item, { outputs: result.outputs, status: { status_str: success ? 'success' : 'error', completed: success, messages }, meta });
+    try {
+      this.store.finish(item, { outputs: result.outputs, status: { status_str: success ? 'success' : 'error', completed: success, messages }, meta });
+    } finally {
+      for (const [type, data] of closing) this.hub.sendPromptEvent(clientId, type, data);
+    }
   }
 }

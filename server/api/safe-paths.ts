@@ -1,7 +1,7 @@
 // Resolving user-given (folder type, subfolder, filename) triples to paths that stay inside the
 // server's folders: no `..`, no absolute paths, no NUL bytes, no symlink leading out.
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside, staysInside } from '../media/inside-folder.ts';
 import { HttpError } from './http-error.ts';
 import type { Folders } from '../config.ts';
 
@@ -39,28 +39,6 @@ export function checkSubfolder(subfolder: unknown): string {
   return parts.join('/');
 }
 
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
-}
-
-/** The real path of `target`, or of its deepest existing ancestor joined with the rest (for files not yet written). */
-async function realpathOfExisting(target: string): Promise<string> {
-  const missing: string[] = [];
-  let current = target;
-  for (;;) {
-    try {
-      return path.join(await realpath(current), ...missing.reverse());
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const parent = path.dirname(current);
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === current) throw error;
-      missing.push(path.basename(current));
-      current = parent;
-    }
-  }
-}
-
 export interface ResolvedFile {
   type: FileFolderType;
   subfolder: string;
@@ -70,12 +48,11 @@ export interface ResolvedFile {
 }
 
 /** Resolves and checks a file reference; throws HttpError 400 for bad names, 403 for a symlink leading out. */
-export async function resolveFile(folders: Folders, type: FileFolderType, subfolder: string, filename: string): Promise<ResolvedFile> {
+export function resolveFile(folders: Folders, type: FileFolderType, subfolder: string, filename: string): ResolvedFile {
   const root = path.resolve(folders[type]);
   const target = path.resolve(root, subfolder, filename);
   if (!isInside(root, target)) throw new HttpError(400, 'invalid_path', 'the path leaves its folder');
-  const [realRoot, realTarget] = await Promise.all([realpathOfExisting(root), realpathOfExisting(target)]);
-  if (!isInside(realRoot, realTarget)) {
+  if (!staysInside(root, target)) {
     throw new HttpError(403, 'path_outside_folder', `"${path.posix.join(subfolder, filename)}" is a link to a place outside the ${type} folder; it is not served`);
   }
   return { type, subfolder, filename, path: target };

@@ -1,32 +1,45 @@
-// Starts the Limelight server: ComfyUI's HTTP API and WebSocket on one port, backed by the engine,
-// a persistent queue and history, and a worker running one prompt at a time.
+// Starts the Limelight server: ComfyUI's HTTP API and WebSocket on one port, a persistent queue and
+// history, and a worker handing one prompt at a time to the engine runner (a thread of its own, so this
+// thread stays free to answer while a prompt runs).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Logger, Settings } from '../config.ts';
-import type { Engine } from '../engine/engine.ts';
-import { createEngine } from '../create-engine.ts';
+import { Engine } from '../engine/engine.ts';
+import { ensureFolders } from '../create-engine.ts';
+import { EngineRunner, RunnerStoppedError } from '../runner/engine-runner.ts';
+import { LIMELIGHT_NODES, loadNodeSet, type NodeSetRef } from '../runner/node-set.ts';
 import { createApp } from './app.ts';
 import type { ApiContext, RuntimeHooks } from './context.ts';
 import { EventHub } from './event-hub.ts';
-import { isLoopbackHost, originProblem, type OriginPolicy } from './origin-guard.ts';
+import { accessPolicy, accessProblem } from './origin-guard.ts';
+import { MAX_JSON_BYTES } from './json-limits.ts';
 import { PromptStore } from './prompt-store.ts';
 import { PromptWorker } from './prompt-worker.ts';
+import { pathRedactor, redactDeep } from './redact-paths.ts';
 import { submitPrompt } from './submit-prompt.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEBSOCKET_PATHS = new Set(['/ws', '/api/ws']);
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_HOST = '127.0.0.1';
+/** How long stopping waits for an interrupted prompt to end before the runner thread is terminated. */
+const STOP_GRACE_MS = 5000;
 
 export interface ServerOptions {
-  registry: NodeRegistry;
+  /** The node types, loaded here (validation, object_info) and in the runner (default: Limelight's). */
+  nodes?: NodeSetRef;
   settings: Settings;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
   allowOrigins?: string[];
+  /** Host names requests may be addressed to (against DNS rebinding), besides loopback names and IP addresses. */
+  allowHosts?: string[];
+  /** The access token every request must carry (see access-token.ts). */
+  token?: string;
   uploadLimitBytes?: number;
   /** Every WebSocket client sees every prompt's events. */
   watchAll?: boolean;
@@ -34,6 +47,7 @@ export interface ServerOptions {
   databaseFile?: string;
   clientDist?: string;
   workflowsDir?: string;
+  /** Stands in for the runner's stats and free (tests). */
   runtime?: RuntimeHooks;
   log?: Logger;
 }
@@ -42,7 +56,9 @@ export interface LimelightServer {
   url: string;
   host: string;
   port: number;
+  /** Validates prompts; they run in `runner`. */
   engine: Engine;
+  runner: EngineRunner;
   store: PromptStore;
   worker: PromptWorker;
   hub: EventHub;
@@ -62,18 +78,28 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
   });
 }
 
+function refuseUpgrade(socket: Duplex, status: string, message: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${message}\n`);
+}
+
 export async function startServer(options: ServerOptions): Promise<LimelightServer> {
-  const { settings, registry } = options;
+  const { settings } = options;
   const log = options.log ?? quietLog;
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? DEFAULT_HOST;
   const uploadLimitBytes = options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
-  const engine = createEngine(settings, registry, log);
+  const policy = accessPolicy(host, options);
+  const nodes = options.nodes ?? LIMELIGHT_NODES;
+  const registry = await loadNodeSet(nodes);
+  ensureFolders(settings);
+  const engine = new Engine({ registry, folders: settings.folders, memoryBudgetBytes: 0, log });
   const store = new PromptStore(options.databaseFile ?? path.join(settings.cacheDir, 'server.sqlite'));
   const failed = store.failInterrupted('The server stopped while this prompt was running, so its outputs may be incomplete. Queue it again.');
   if (failed.length > 0) log.warn(`${failed.length} prompt(s) were running when the server stopped; marked failed in the history: ${failed.join(', ')}`);
 
-  const hub = new EventHub({ watchAll: options.watchAll, serverFeatures: { supports_preview_metadata: true, max_upload_size: uploadLimitBytes } });
-  const worker = new PromptWorker(engine, store, hub, log);
+  const hub = new EventHub({ watchAll: options.watchAll, maxMessageBytes: MAX_JSON_BYTES, serverFeatures: { supports_preview_metadata: true, max_upload_size: uploadLimitBytes } });
+  const redact = pathRedactor(settings.folders);
+  const runner = new EngineRunner({ nodes, settings, log });
+  const worker = new PromptWorker(runner, store, hub, log, redact);
   const ctx: ApiContext = {
     engine,
     registry,
@@ -84,17 +110,21 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     uploadLimitBytes,
     workflowsDir: options.workflowsDir ?? path.join(REPO_ROOT, 'workflows'),
     clientDist: options.clientDist ?? path.join(REPO_ROOT, 'client', 'dist'),
-    runtime: options.runtime,
-    submit: (body) =>
-      submitPrompt(body, {
-        engine,
-        store,
-        objectInfo: () => registry.objectInfo(engine.env),
-        queued: () => {
-          worker.broadcastStatus();
-          worker.kick();
-        },
-      }),
+    runtime: options.runtime ?? runner,
+    redact,
+    submit: async (body) =>
+      redactDeep(
+        await submitPrompt(body, {
+          engine,
+          store,
+          objectInfo: () => registry.objectInfo(engine.env),
+          queued: () => {
+            worker.broadcastStatus();
+            worker.kick();
+          },
+        }),
+        redact,
+      ),
   };
 
   hub.onConnect((clientId) => hub.sendToClient(clientId, 'status', { ...worker.status(), sid: clientId }));
@@ -106,20 +136,22 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     const data = (message.data ?? {}) as Record<string, unknown>;
     ctx.submit({ client_id: clientId, ...data }).then(
       (result) => hub.sendToClient(clientId, 'queue_prompt_result', { request_id: data.request_id ?? null, status: result.status, ...result.body }),
-      (error: Error) => hub.sendToClient(clientId, 'error', { message: `the prompt could not be queued: ${error.message}` }),
+      (error: Error) => hub.sendToClient(clientId, 'error', { message: redact(`the prompt could not be queued: ${error.message}`) }),
     );
   });
 
-  const policy: OriginPolicy = { allowOrigins: options.allowOrigins ?? [], loopback: isLoopbackHost(host) };
   const server = http.createServer(createApp(ctx, policy, log));
   // Large video uploads may take longer than Node's default 5 minutes per request.
   server.requestTimeout = 0;
   server.on('upgrade', (request, socket, head) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const problem = WEBSOCKET_PATHS.has(pathname) ? originProblem(request.headers, policy) : 'not found';
+    if (!WEBSOCKET_PATHS.has(pathname)) {
+      refuseUpgrade(socket, '404 Not Found', 'WebSocket endpoint is /ws?clientId=…');
+      return;
+    }
+    const problem = accessProblem(request, policy);
     if (problem) {
-      const status = problem === 'not found' ? '404 Not Found' : '403 Forbidden';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${problem === 'not found' ? 'WebSocket endpoint is /ws?clientId=…' : problem}\n`);
+      refuseUpgrade(socket, problem.status === 401 ? '401 Unauthorized' : '403 Forbidden', problem.message);
       return;
     }
     hub.handleUpgrade(request, socket, head);
@@ -132,6 +164,10 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
+  // Loading the nodes and onnxruntime in the runner takes seconds: begin now, not at the first prompt.
+  runner.start().catch((error: Error) => {
+    if (!(error instanceof RunnerStoppedError)) log.warn(`the engine runner did not start (${error.message}); it is tried again with the next prompt`);
+  });
   worker.kick();
 
   return {
@@ -139,11 +175,16 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     host,
     port,
     engine,
+    runner,
     store,
     worker,
     hub,
     async close() {
-      await worker.stop();
+      // The running prompt is interrupted; one stuck between progress reports is cut off with its thread.
+      const stopped = worker.stop();
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      await runner.close();
+      await stopped;
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

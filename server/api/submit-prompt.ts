@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.ts';
 import { isWorkflow, workflowToPrompt } from '../../common/workflow.ts';
 import { errorBody, type ErrorBody } from './http-error.ts';
+import { nestingProblem } from './json-limits.ts';
 import type { PromptStore } from './prompt-store.ts';
 import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
@@ -45,6 +46,8 @@ function readPrompt(body: Record<string, unknown>, extraData: Record<string, unk
 
 export async function submitPrompt(body: unknown, deps: SubmitDeps): Promise<SubmitResult> {
   if (!isObject(body)) return refuse('invalid_prompt', 'the request must be a JSON object like {"prompt": {...}, "client_id": "..."}');
+  const tooDeep = nestingProblem(body);
+  if (tooDeep) return refuse('too_deeply_nested', tooDeep);
   const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
   const read = readPrompt(body, extraData, deps);
   if ('status' in read) return read;
@@ -80,6 +83,8 @@ export async function submitPrompt(body: unknown, deps: SubmitDeps): Promise<Sub
     return refuse('duplicate_prompt_id', `a prompt with id "${promptId}" was queued while this one was being checked; use a new prompt_id`);
   }
 
+  // As ComfyUI: when it was queued, in ms (clients show it for prompts still waiting).
+  extraData.create_time = Date.now();
   deps.store.enqueue({ number, promptId, prompt: read.prompt as Record<string, unknown>, extraData, outputsToExecute: validation.outputs });
   deps.queued();
   return { status: 200, body: { prompt_id: promptId, number, node_errors: validation.node_errors } };

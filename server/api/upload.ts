@@ -129,7 +129,7 @@ async function sameContent(file: string, received: ReceivedFile): Promise<boolea
 async function placeWithoutOverwrite(source: string, folders: Folders, type: FileFolderType, subfolder: string, received: ReceivedFile): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     const candidate = candidateName(received.filename, attempt);
-    const target = await resolveFile(folders, type, subfolder, candidate);
+    const target = resolveFile(folders, type, subfolder, candidate);
     try {
       await link(source, target.path);
       return candidate;
@@ -155,9 +155,12 @@ export async function receiveUpload(req: IncomingMessage, folders: Folders, limi
     const type = folderType(fields.type, 'input');
     const subfolder = checkSubfolder(fields.subfolder);
     const overwrite = fields.overwrite === 'true' || fields.overwrite === '1';
-    const first = await resolveFile(folders, type, subfolder, file.filename);
+    const first = resolveFile(folders, type, subfolder, file.filename);
     const targetDir = path.dirname(first.path);
-    await mkdir(targetDir, { recursive: true });
+    await mkdir(targetDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' && error.code !== 'ENOTDIR') throw error;
+      throw new HttpError(409, 'subfolder_is_file', `subfolder "${subfolder}" runs into a file of the ${type} folder; choose another subfolder`);
+    });
     let source = partial;
     if ((await stat(partialDir)).dev !== (await stat(targetDir)).dev) {
       // link/rename work within one file system: copy next to the target first.
@@ -166,6 +169,9 @@ export async function receiveUpload(req: IncomingMessage, folders: Folders, limi
       source = nearTarget;
     }
     if (overwrite) {
+      if ((await stat(first.path).catch(() => null))?.isDirectory()) {
+        throw new HttpError(409, 'name_is_folder', `"${path.posix.join(subfolder, file.filename)}" is a folder in the ${type} folder and cannot be replaced by a file; upload under another name`);
+      }
       await rename(source, first.path);
       return { name: file.filename, subfolder, type };
     }

@@ -46,6 +46,11 @@ export interface RunOptions {
   stream?: boolean;
   /** Frames per chunk (rounded up to a multiple of the Sampler's batch and the VAE's frames per call); default from the chunk budget. */
   chunkFrames?: number;
+  /**
+   * Polled at every progress report and node boundary: an interrupt requested from another thread (a
+   * shared flag), seen even while this thread is too busy to receive a message. True aborts the run.
+   */
+  interrupted?: () => boolean;
 }
 
 export type RunStatus = 'success' | 'error' | 'interrupted' | 'invalid';
@@ -198,7 +203,9 @@ class PromptRun {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly executed: string[] = [];
   private readonly uiOutputs: Record<string, Record<string, unknown>> = {};
+  /** Aborted by the caller's signal or by the `interrupted` poll; what the nodes see as ctx.signal. */
   private readonly signal: AbortSignal;
+  private readonly interruption = new AbortController();
   private readonly emit: EventSink;
   private readonly folders: Folders;
   /** The node running (or taking frames), named if it fails. */
@@ -217,7 +224,7 @@ class PromptRun {
     this.nodes = plan.nodes;
     this.keys = plan.keys ?? new Map();
     this.folders = engineOptions.folders;
-    this.signal = options.signal ?? new AbortController().signal;
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.interruption.signal]) : this.interruption.signal;
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -267,7 +274,7 @@ class PromptRun {
   }
 
   private async runWhole(id: string, consumers: Map<string, number>): Promise<void> {
-    if (this.signal.aborted) throw new InterruptedError('interrupted');
+    this.stopIfInterrupted();
     this.current = this.nodes.get(id)!;
     await this.runNode(this.current);
     this.release(this.current, consumers);
@@ -297,6 +304,7 @@ class PromptRun {
         this.clip = clip;
         this.checkOutsideUnchanged(outside);
         this.emit({ type: 'progress', data: { value: clip.done, max: clip.total, prompt_id: this.promptId, node: sink, label: 'frames', clip } });
+        this.stopIfInterrupted();
       },
       finished: async (id: string, result: NodeResult) => {
         const node = this.nodes.get(id)!;
@@ -304,6 +312,11 @@ class PromptRun {
         this.recordResult(node, entry, result.ui);
       },
     };
+  }
+
+  private stopIfInterrupted(): void {
+    if (!this.signal.aborted && this.options.interrupted?.()) this.interruption.abort();
+    if (this.signal.aborted) throw new InterruptedError('interrupted');
   }
 
   private async keyOf(node: ValidNode): Promise<string> {
@@ -428,7 +441,7 @@ class PromptRun {
       signal: this.signal,
       log: { info: (m) => this.log.info(prefix + m), warn: (m) => this.log.warn(prefix + m) },
       progress: (value, max, detail) => {
-        if (this.signal.aborted) throw new InterruptedError('interrupted');
+        this.stopIfInterrupted();
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail, ...(this.clip && { clip: this.clip }) } });
       },
       preview: this.options.previews

@@ -191,7 +191,7 @@ export interface NodeDefinition<
   persist?: boolean;
   /** Content identity of file inputs (e.g. a hash of the video file), so an edited file is not served from cache. */
   fingerprint?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | Promise<string>;
-  /** Checks beyond types and ranges; return an error message, or null when the inputs are fine. */
+  /** Checks beyond types and ranges; return an error message (or throw a NodeInputError naming the input), or null when the inputs are fine. */
   validate?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | null;
   /** How many frames the outputs hold, known before anything runs (server/engine/frame-counts.ts). */
   frames?: FrameRule;

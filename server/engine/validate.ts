@@ -6,6 +6,7 @@ import { comboOptions, type NodeRegistry } from './node-registry.ts';
 import { isTypeCompatible } from '../../common/socket-types.ts';
 import { asLink, promptShapeErrors, type Link, type Prompt, type PromptNode } from '../../common/prompt.ts';
 import type { ErrorDetail, ErrorType, NodeErrors } from '../../common/node-errors.ts';
+import { NodeInputError } from '../errors.ts';
 import type { FrameRefusal } from './frame-counts.ts';
 import { ancestors } from './order.ts';
 
@@ -186,7 +187,8 @@ function validateNode(
       const message = definition.validate(literals, env);
       if (message) fail(detail('custom_validation_failed', message));
     } catch (error) {
-      fail(detail('custom_validation_failed', (error as Error).message));
+      if (error instanceof NodeInputError) fail(detail('custom_validation_failed', `${error.inputName}: ${error.message}`, { input_name: error.inputName }));
+      else fail(detail('custom_validation_failed', (error as Error).message));
     }
   }
   return { id, type: definition.type, title: node._meta?.title ?? definition.displayName, definition, literals, links };

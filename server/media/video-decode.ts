@@ -51,6 +51,18 @@ export function outputSize(info: Pick<VideoInfo, 'width' | 'height'>, selection:
   };
 }
 
+/** Says how a resize was rounded (to multiples of 8, and the other side from the aspect ratio), or undefined when it gives the size asked for. */
+export function sizeRounding(info: Pick<VideoInfo, 'width' | 'height'>, selection: Pick<FrameSelection, 'width' | 'height'>): string | undefined {
+  const { width, height } = selection;
+  if (width === 0 && height === 0) return undefined;
+  const exact = { width: width || (info.width * height) / info.height, height: height || (info.height * width) / info.width };
+  const size = outputSize(info, selection);
+  if (size.width === exact.width && size.height === exact.height) return undefined;
+  const asked = `${Number(exact.width.toFixed(1))}×${Number(exact.height.toFixed(1))}`;
+  const aspect = width === 0 || height === 0 ? ` (the ${info.width}×${info.height} clip's aspect ratio)` : '';
+  return `resized to ${size.width}×${size.height}, not ${asked}${aspect}: resized sides are rounded to multiples of 8`;
+}
+
 function filterChain(info: VideoInfo, selection: FrameSelection, size: { width: number; height: number }): string {
   const filters: string[] = [];
   // Irregular timestamps are always resampled to a constant rate; regular ones only when asked.
@@ -88,9 +100,11 @@ export interface VideoReader {
  * while the caller works on what it has. With `waits: true` the process is never killed for waiting
  * (a streamed clip's decoder idles while its chunk is sampled).
  */
-export async function openVideoReader(file: string, selection: FrameSelection, options: { signal?: AbortSignal; waits?: boolean } = {}): Promise<VideoReader> {
+export async function openVideoReader(file: string, selection: FrameSelection, options: { signal?: AbortSignal; waits?: boolean; warn?(message: string): void } = {}): Promise<VideoReader> {
   const info = await probeVideo(file, { signal: options.signal });
   const size = outputSize(info, selection);
+  const rounding = sizeRounding(info, selection);
+  if (rounding) options.warn?.(rounding);
   const decodeFps = selection.forceRate > 0 ? selection.forceRate : info.fps;
   const counted = await countVideoFrames(file, selection, { info, signal: options.signal });
   // Estimated from the header when the file lacks the timestamps to count (0 when unknown).
@@ -164,7 +178,7 @@ export async function openVideoReader(file: string, selection: FrameSelection, o
 }
 
 export async function decodeVideo(file: string, selection: FrameSelection, options: DecodeOptions = {}): Promise<ImageBatch> {
-  const reader = await openVideoReader(file, selection, { signal: options.signal });
+  const reader = await openVideoReader(file, selection, { signal: options.signal, warn: options.warn });
   const { width, height, expected } = reader;
   const frameBytes = width * height * 3;
   const maxFrames = Math.floor((options.maxBytes ?? Infinity) / frameBytes);

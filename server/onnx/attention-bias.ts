@@ -6,6 +6,8 @@
 import { TensorProto_DataType } from 'onnx-buf';
 import { toHalfArray } from '../runtime/float16.ts';
 import { areaResample } from '../masks/mask-ops.ts';
+import { maskOnLatentGrid } from '../runtime/latent-padding.ts';
+import type { LatentPadding } from '../runtime/model-values.ts';
 import type { BiasInput } from './cross-attention-patch.ts';
 
 const FLOOR = 1e-4;
@@ -59,7 +61,8 @@ export function tokenGate(tokens: number, positions?: readonly number[]): Float3
 
 /**
  * Per-frame biases for every query resolution of a latent grid. Masks are area-averaged to the latent
- * grid, feathered once, then area-averaged down to each layer's grid.
+ * grid (onto the source's part of it when the images were padded), feathered once, then area-averaged
+ * down to each layer's grid.
  */
 export class FrameBias {
   /** Per divisor, each injection's log factor per query (the rows of L). */
@@ -72,9 +75,10 @@ export class FrameBias {
     readonly latentHeight: number,
     injections: readonly Injection[],
     divisors: readonly number[],
+    padding?: LatentPadding,
   ) {
     const latentMasks = injections.map((inj) =>
-      featherOnce(areaResample(inj.mask, inj.maskWidth, inj.maskHeight, latentWidth, latentHeight), latentWidth, latentHeight),
+      featherOnce(maskOnLatentGrid(inj.mask, inj.maskWidth, inj.maskHeight, latentWidth, latentHeight, padding), latentWidth, latentHeight),
     );
     for (const divisor of new Set(divisors)) {
       const w = gridSize(latentWidth, divisor);
@@ -142,20 +146,15 @@ export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)
   const queries = sample ? sample.queries(input.divisor) : 1;
   const rank = sample?.rank ?? 1;
   const [rows, columns] = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[input.kind];
-  const repeat = input.layout === 'batch-heads' ? (input.heads ?? 1) : 1;
   const rowSize = rows * columns;
-  const data = new Float32Array(frames.length * repeat * rowSize);
+  const data = new Float32Array(frames.length * rowSize);
   frames.forEach((frame, b) => {
     if (!frame) return;
-    const at = b * repeat * rowSize;
     // Frames that share a mask share a FrameBias: copy its block instead of computing it again.
     const same = frames.indexOf(frame);
-    if (same < b) data.copyWithin(at, same * repeat * rowSize, (same + 1) * repeat * rowSize);
-    else {
-      frame.writeInto(input, tokens, data, at);
-      for (let h = 1; h < repeat; h++) data.copyWithin(at + h * rowSize, at, at + rowSize);
-    }
+    if (same < b) data.copyWithin(b * rowSize, same * rowSize, (same + 1) * rowSize);
+    else frame.writeInto(input, tokens, data, b * rowSize);
   });
-  const dims = input.layout === 'batch' ? [frames.length, 1, rows, columns] : [frames.length * repeat, rows, columns];
+  const dims = [frames.length, 1, rows, columns];
   return input.elemType === TensorProto_DataType.FLOAT16 ? { data: toHalfArray(data), dims, type: 'float16' } : { data, dims, type: 'float32' };
 }

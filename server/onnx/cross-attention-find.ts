@@ -41,7 +41,11 @@ export class CrossAttentionSearch {
     return this.index.graphInputs.has(ENCODER_INPUT);
   }
 
-  find(): CrossAttentionLayer[] {
+  /**
+   * `configHeads`: unet/config.json's head count (one, or one per down block), for layers whose graph
+   * does not fix it.
+   */
+  find(configHeads?: number | readonly number[]): CrossAttentionLayer[] {
     const layers: CrossAttentionLayer[] = [];
     for (const node of this.model.graph!.node) {
       if (node.opType === 'Softmax') {
@@ -52,6 +56,7 @@ export class CrossAttentionSearch {
         if (layer) layers.push(layer);
       }
     }
+    if (configHeads !== undefined) for (const layer of layers) layer.heads ??= headsAt(configHeads, layer.divisor);
     return layers;
   }
 
@@ -99,8 +104,9 @@ export class CrossAttentionSearch {
     if (!matmul || matmul.opType !== 'MatMul') return null;
     const key = this.walkLayout(matmul.input[1], LAYOUT_OPS);
     if (!this.isEncoderProjection(key.stop)) return null;
-    const reshapeSizes = key.path.filter((n) => n.opType === 'Reshape').map((n) => this.index.elements(n.input[1])?.length ?? 0);
-    const shape: AttentionShape = reshapeSizes.includes(3) ? 'legacy-3d' : 'sdpa-4d';
+    const rank = [product, ...matmul.input].map((t) => this.index.dims(t)?.length).find((r) => r !== undefined);
+    if (rank !== 3 && rank !== 4) return null;
+    const shape: AttentionShape = rank === 3 ? 'legacy-3d' : 'sdpa-4d';
     const query = this.walkLayout(matmul.input[0], LAYOUT_OPS).stop;
     return {
       nodeName: softmax.name,
@@ -110,6 +116,16 @@ export class CrossAttentionSearch {
       heads: this.headsFrom(key.path),
       divisor: this.divisorOf(this.projectionInput(query) ?? query),
     };
+  }
+
+  /** Heads as the graph's head-splitting Reshape fixes them ([batch, tokens, heads, head_dim]). */
+  private headsFrom(path: NodeProto[]): number | null {
+    for (const node of path) {
+      if (node.opType !== 'Reshape') continue;
+      const elements = this.index.elements(node.input[1]);
+      if (elements?.length === 4 && typeof elements[2] === 'number' && elements[2] > 0) return elements[2];
+    }
+    return null;
   }
 
   private fromFusedAttention(node: NodeProto): CrossAttentionLayer | null {
@@ -134,15 +150,6 @@ export class CrossAttentionSearch {
     if (node?.opType === 'Add') node = node.input.map((i) => this.index.producer(i)).find((n) => n?.opType === 'MatMul' || n?.opType === 'Gemm');
     if (!node || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) return undefined;
     return node.input.find((i) => !this.index.isConstant(i));
-  }
-
-  private headsFrom(path: NodeProto[]): number | null {
-    for (const node of path) {
-      if (node.opType !== 'Reshape') continue;
-      const elements = this.index.elements(node.input[1]);
-      if (elements?.length === 4 && typeof elements[2] === 'number' && elements[2] > 0) return elements[2];
-    }
-    return null;
   }
 
   private floatTypeOf(tensor: string): TensorProto_DataType {
@@ -191,6 +198,9 @@ export class CrossAttentionSearch {
   }
 }
 
-export function findCrossAttention(model: ModelProto): CrossAttentionLayer[] {
-  return new CrossAttentionSearch(model).find();
+/** A per-block head list is indexed by resolution: down block i (and the up block mirroring it) runs at the latent grid ÷ 2^i. */
+function headsAt(configHeads: number | readonly number[], divisor: number): number | null {
+  if (typeof configHeads === 'number') return configHeads;
+  const block = Math.min(Math.round(Math.log2(divisor)), configHeads.length - 1);
+  return configHeads[block] ?? null;
 }

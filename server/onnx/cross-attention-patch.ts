@@ -19,11 +19,12 @@ import {
 } from 'onnx-buf';
 import { fromHalfBits, toHalfArray } from '../runtime/float16.ts';
 import { CrossAttentionSearch, ENCODER_INPUT, type CrossAttentionLayer } from './cross-attention-find.ts';
-import { GraphIndex, tensorNumbers } from './graph-index.ts';
+import { GraphIndex } from './graph-index.ts';
+import { tensorNumbers } from './static-shapes.ts';
 import { LimelightError } from '../errors.ts';
 
 /** Bump when the surgery changes: patched files are cached under it. */
-export const SURGERY_VERSION = 2;
+export const SURGERY_VERSION = 3;
 export const BIAS_METADATA_KEY = 'limelight.cross_attention_bias';
 
 /**
@@ -32,14 +33,14 @@ export const BIAS_METADATA_KEY = 'limelight.cross_attention_bias';
  */
 export type BiasInputKind = 'bias' | 'query-factors' | 'token-factors';
 
-/** A new graph input the sampler must feed. */
+/**
+ * A new graph input the sampler must feed, [B, 1, rows, columns]: one block per batch row, shared by
+ * the heads (legacy 3-D scores, [B·heads, …], get it repeated per head inside the graph).
+ */
 export interface BiasInput {
   name: string;
   kind: BiasInputKind;
   divisor: number;
-  /** `batch`: [B, 1, …] (4-D scores and fused attention). `batch-heads`: [B·heads, …] (legacy 3-D scores). */
-  layout: 'batch' | 'batch-heads';
-  heads: number | null;
   elemType: TensorProto_DataType;
   layers: number;
 }
@@ -60,15 +61,12 @@ function dimension(value: string | number) {
 }
 
 function biasInputFor(layer: CrossAttentionLayer, kind: BiasInputKind): BiasSpec {
-  const layout = layer.shape === 'legacy-3d' ? 'batch-heads' : 'batch';
-  const parts = [`limelight_attention_${kind.replace('-', '_')}_d${layer.divisor}`];
-  if (layout === 'batch-heads') parts.push(`h${layer.heads ?? 0}`);
-  if (layer.scoresType === TensorProto_DataType.FLOAT16) parts.push('fp16');
-  return { name: parts.join('_'), kind, divisor: layer.divisor, layout, heads: layer.heads, elemType: layer.scoresType };
+  const fp16 = layer.scoresType === TensorProto_DataType.FLOAT16 ? '_fp16' : '';
+  return { name: `limelight_attention_${kind.replace('-', '_')}_d${layer.divisor}${fp16}`, kind, divisor: layer.divisor, elemType: layer.scoresType };
 }
 
 function graphInput(bias: BiasSpec) {
-  const lead = bias.layout === 'batch' ? [dimension('bias_batch'), dimension(1)] : [dimension(`bias_batch_heads_h${bias.heads ?? 0}`)];
+  const lead = [dimension('bias_batch'), dimension(1)];
   const [queries, rank, tokens] = [dimension(`bias_hw_d${bias.divisor}`), dimension('bias_rank'), dimension('bias_tokens')];
   const trailing = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[bias.kind];
   return create(ValueInfoProtoSchema, {
@@ -88,18 +86,33 @@ function scalarValue(tensor: TensorProto | undefined): number | undefined {
   return bits === undefined ? undefined : fromHalfBits(bits);
 }
 
+/**
+ * A product of scalars: a number, and run-time scalars the export computes from tensor shapes (e.g.
+ * head_dim ** -0.5 when shapes are dynamic), each multiplying (or, `divides`, dividing) the scores.
+ */
+interface Scale {
+  factor: number;
+  terms: { tensor: string; divides: boolean }[];
+}
+
+const UNSCALED: Scale = { factor: 1, terms: [] };
+
+function times(a: Scale, b: Scale): Scale {
+  return { factor: a.factor * b.factor, terms: [...a.terms, ...b.terms] };
+}
+
 /** A tensor that reaches the Q·Kᵀ MatMul multiplied by `scale` (through `consumer`, the first op on the way). */
 interface ScaledOperand {
   tensor: string;
   consumer: NodeProto;
-  scale: number;
+  scale: Scale;
 }
 
 interface FoldTarget {
   query: ScaledOperand;
   key: ScaledOperand;
   /** Everything the factors' product is multiplied by on its way to the Softmax. */
-  scale: number;
+  scale: Scale;
 }
 
 /**
@@ -122,20 +135,25 @@ class FoldSearch {
    * something else also reads.
    */
   find(scores: string): FoldTarget | null {
-    let scale = 1;
+    let scale = UNSCALED;
     let tensor = scores;
+    const path = new Set<string>();
     for (;;) {
       const node = this.index.producer(tensor);
       if (!node || this.uses.get(tensor) !== 1) return null;
+      path.add(tensor);
       if (node.opType === 'MatMul') {
         const query = this.scaledOperand(node.input[0], node);
         const key = this.scaledOperand(node.input[1], node);
-        return { query, key, scale: scale * query.scale * key.scale };
+        scale = times(scale, times(query.scale, key.scale));
+        // The factors are scaled before the MatMul: a run-time scale read from the scores' own shape would be a cycle.
+        if (scale.terms.some((term) => this.readsShapeOf(term.tensor, path))) return null;
+        return { query, key, scale };
       }
       const step = this.scalarStep(node);
       const variable = node.input.filter((input) => input !== '' && !this.index.isConstant(input));
       if (step) {
-        scale *= step.factor;
+        scale = times(scale, step.scale);
         tensor = step.data;
       } else if ((node.opType === 'Add' || node.opType === 'Identity') && variable.length === 1) {
         tensor = variable[0];
@@ -147,25 +165,53 @@ class FoldSearch {
 
   /** Walks up from a MatMul operand through scalar Muls and Divs read by nothing else. */
   private scaledOperand(tensor: string, consumer: NodeProto): ScaledOperand {
-    const operand = { tensor, consumer, scale: 1 };
+    const operand: ScaledOperand = { tensor, consumer, scale: UNSCALED };
     for (;;) {
       const node = this.index.producer(operand.tensor);
       const step = node && this.uses.get(operand.tensor) === 1 ? this.scalarStep(node) : null;
       if (!node || !step) return operand;
-      Object.assign(operand, { tensor: step.data, consumer: node, scale: operand.scale * step.factor });
+      Object.assign(operand, { tensor: step.data, consumer: node, scale: times(operand.scale, step.scale) });
     }
   }
 
-  /** Mul by, or Div by, a finite non-zero scalar constant: the data input and the factor it applies. */
-  private scalarStep(node: NodeProto): { data: string; factor: number } | null {
+  /**
+   * Mul by, or Div by, a scalar that depends only on constants and shapes: the data input and the scale
+   * it applies. Its value is used where it is known (constants, or shapes fixed by the weights), else
+   * the tensor itself, which the graph computes at run time.
+   */
+  private scalarStep(node: NodeProto): { data: string; scale: Scale } | null {
     if (node.opType !== 'Mul' && node.opType !== 'Div') return null;
     const [a, b] = node.input;
     const constant = this.index.isConstant(b) ? b : node.opType === 'Mul' && this.index.isConstant(a) ? a : undefined;
     const data = constant === b ? a : b;
     if (constant === undefined || this.index.isConstant(data)) return null;
-    const value = scalarValue(this.index.constantTensor(constant));
-    if (value === undefined || value === 0 || !Number.isFinite(value)) return null;
-    return { data, factor: node.opType === 'Mul' ? value : 1 / value };
+    const divides = node.opType === 'Div';
+    const elements = this.index.elements(constant);
+    const value = scalarValue(this.index.constantTensor(constant)) ?? (elements?.length === 1 ? elements[0] : null);
+    if (typeof value === 'number') {
+      if (value === 0 || !Number.isFinite(value)) return null;
+      return { data, scale: { factor: divides ? 1 / value : value, terms: [] } };
+    }
+    const dims = this.index.dims(constant);
+    const scalar = dims !== undefined && dims.every((d) => d === 1);
+    return scalar ? { data, scale: { factor: 1, terms: [{ tensor: constant, divides }] } } : null;
+  }
+
+  /** Whether a shape-derived tensor is computed from the shape of one of `tensors`. */
+  private readsShapeOf(tensor: string, tensors: ReadonlySet<string>): boolean {
+    const stack = [tensor];
+    const seen = new Set<NodeProto>();
+    while (stack.length > 0) {
+      const node = this.index.producer(stack.pop()!);
+      if (!node || seen.has(node)) continue;
+      seen.add(node);
+      if (node.opType === 'Shape' || node.opType === 'Size') {
+        if (tensors.has(node.input[0])) return true;
+      } else {
+        stack.push(...node.input.filter((i) => i !== ''));
+      }
+    }
+    return false;
   }
 }
 
@@ -205,8 +251,25 @@ class Insertions {
 
   /** `tensor` broadcast to `like`'s shape except its last `keep` dimensions (Concat does not broadcast). */
   expandLike(tensor: string, like: string, keep: number): string {
-    const leading = this.op('Slice', [this.op('Shape', [like]), this.int64([0]), this.int64([-keep]), this.int64([0])]);
+    const leading = this.slice(this.op('Shape', [like]), 0, -keep);
     return this.op('Expand', [tensor, this.op('Concat', [leading, this.int64(Array(keep).fill(1))], 0)]);
+  }
+
+  /**
+   * A [B, 1, X, Y] tensor repeated per head as the rows of `like` ([B·heads, …], legacy 3-D scores, batch
+   * major): [B·heads, X, Y]. The head count is read from `like`'s shape at run time, never assumed.
+   */
+  repeatPerHead(tensor: string, like: string): string {
+    const shape = this.op('Shape', [tensor]);
+    const [batch, inner] = [this.slice(shape, 0, 1), this.slice(shape, 2, 4)];
+    const rows = this.slice(this.op('Shape', [like]), 0, 1);
+    const expanded = this.op('Expand', [tensor, this.op('Concat', [batch, this.op('Div', [rows, batch]), inner], 0)]);
+    return this.op('Reshape', [expanded, this.op('Concat', [rows, inner], 0)]);
+  }
+
+  /** Elements [start, end) of a 1-D tensor. */
+  private slice(tensor: string, start: number, end: number): string {
+    return this.op('Slice', [tensor, this.int64([start]), this.int64([end]), this.int64([0])]);
   }
 
   private constant(dataType: TensorProto_DataType, dims: number[], values: BigInt64Array | Float32Array | Uint16Array): string {
@@ -222,14 +285,52 @@ class Insertions {
   }
 }
 
+/**
+ * The nodes, each after the producers of its inputs, otherwise in the order given: an inserted node may
+ * read a run-time scale the export computes further down.
+ */
+function topologicalOrder(nodes: readonly NodeProto[]): NodeProto[] {
+  const produced = new Set(nodes.flatMap((n) => n.output));
+  const ready = new Set<string>();
+  const waiting = new Map<string, NodeProto[]>();
+  const missing = new Map<NodeProto, number>();
+  const ordered: NodeProto[] = [];
+  const emit = (node: NodeProto): void => {
+    ordered.push(node);
+    for (const output of node.output) {
+      ready.add(output);
+      for (const waiter of waiting.get(output) ?? []) {
+        const left = missing.get(waiter)! - 1;
+        missing.set(waiter, left);
+        if (left === 0) emit(waiter);
+      }
+      waiting.delete(output);
+    }
+  };
+  for (const node of nodes) {
+    const needs = new Set(node.input.filter((i) => produced.has(i) && !ready.has(i)));
+    if (needs.size === 0) {
+      emit(node);
+      continue;
+    }
+    missing.set(node, needs.size);
+    for (const tensor of needs) waiting.set(tensor, [...(waiting.get(tensor) ?? []), node]);
+  }
+  if (ordered.length !== nodes.length) throw new Error('the patched attention graph has a cycle');
+  return ordered;
+}
+
 function replaceInput(node: NodeProto, from: string, to: string): void {
   node.input = node.input.map((input) => (input === from ? to : input));
 }
 
-/** The cross-attention layers of a UNet; throws NoCrossAttentionError saying what was searched when there are none. */
-export function findCrossAttention(model: ModelProto): CrossAttentionLayer[] {
+/**
+ * The cross-attention layers of a UNet; throws NoCrossAttentionError saying what was searched when there
+ * are none. `configHeads`: unet/config.json's head count, for layers whose graph does not fix it.
+ */
+export function findCrossAttention(model: ModelProto, configHeads?: number | readonly number[]): CrossAttentionLayer[] {
   const search = new CrossAttentionSearch(model);
-  const layers = search.find();
+  const layers = search.find(configHeads);
   const graph = model.graph!;
   if (layers.length === 0) {
     const softmaxes = graph.node.filter((n) => n.opType === 'Softmax').length;
@@ -244,8 +345,8 @@ export function findCrossAttention(model: ModelProto): CrossAttentionLayer[] {
 }
 
 /** Edits the model in place; throws NoCrossAttentionError (saying what was searched) when none is found. */
-export function patchCrossAttention(model: ModelProto): PatchResult {
-  const layers = findCrossAttention(model);
+export function patchCrossAttention(model: ModelProto, configHeads?: number | readonly number[]): PatchResult {
+  const layers = findCrossAttention(model, configHeads);
   const graph = model.graph!;
   const folds = new FoldSearch(new GraphIndex(graph));
   const inputs = new Map<string, BiasInput>();
@@ -266,16 +367,16 @@ export function patchCrossAttention(model: ModelProto): PatchResult {
     if (fold) {
       const [queryFactors, tokenFactors] = [use(layer, 'query-factors'), use(layer, 'token-factors')];
       const { query, key, scale } = fold;
-      // 4-D scores: the factors are [B, 1, …]; Concat does not broadcast, so expand them over the heads.
-      const broadcast = queryFactors.layout === 'batch';
+      // The factors are [B, 1, …] and Concat does not broadcast: expand them over the heads (4-D), or repeat them per head (3-D).
+      const perHead = (at: Insertions, factors: string, like: string, keep: number) =>
+        layer.shape === 'legacy-3d' ? at.repeatPerHead(factors, like) : at.expandLike(factors, like, keep);
       let at = insertions.at(query.consumer);
-      const l = broadcast ? at.expandLike(queryFactors.name, query.tensor, 1) : queryFactors.name;
-      replaceInput(query.consumer, query.tensor, at.op('Concat', [query.tensor, l], -1));
+      replaceInput(query.consumer, query.tensor, at.op('Concat', [query.tensor, perHead(at, queryFactors.name, query.tensor, 1)], -1));
       at = insertions.at(key.consumer);
       // The scales on the way to the Softmax multiply the factors' product too: G (the smallest tensor) is divided by them.
-      let g = scale === 1 ? tokenFactors.name : at.op('Mul', [tokenFactors.name, at.scalar(tokenFactors.elemType, 1 / scale)]);
-      if (broadcast) g = at.expandLike(g, key.tensor, 2);
-      replaceInput(key.consumer, key.tensor, at.op('Concat', [key.tensor, g], -2));
+      let g = scale.factor === 1 ? tokenFactors.name : at.op('Mul', [tokenFactors.name, at.scalar(tokenFactors.elemType, 1 / scale.factor)]);
+      for (const term of scale.terms) g = at.op(term.divides ? 'Mul' : 'Div', [g, term.tensor]);
+      replaceInput(key.consumer, key.tensor, at.op('Concat', [key.tensor, perHead(at, g, key.tensor, 2)], -2));
       return;
     }
     const bias = use(layer, 'bias');
@@ -293,12 +394,13 @@ export function patchCrossAttention(model: ModelProto): PatchResult {
       }
     } else {
       const softmax = softmaxByScores.get(layer.scores)!;
-      add(softmax, [layer.scores, bias.name]);
+      const perHead = layer.shape === 'legacy-3d' ? insertions.at(softmax).repeatPerHead(bias.name, layer.scores) : bias.name;
+      add(softmax, [layer.scores, perHead]);
       softmax.input[0] = biased;
     }
   });
 
-  graph.node = graph.node.flatMap((node) => [...(insertions.before.get(node) ?? []), node]);
+  graph.node = topologicalOrder(graph.node.flatMap((node) => [...(insertions.before.get(node) ?? []), node]));
   graph.initializer.push(...insertions.initializers);
   const biasInputs = [...inputs.values()];
   graph.input.push(...biasInputs.map(graphInput));

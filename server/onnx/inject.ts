@@ -75,11 +75,12 @@ function makeProvider(biasInputs: readonly BiasInput[], injections: readonly Att
   const frameBiases = new Map<string, FrameBias>();
   let last: { key: string; feeds: Record<string, ort.Tensor> } | undefined;
   return (batch: UNetBatch) => {
-    const { latentWidth, latentHeight, positive } = batch;
+    const { latentWidth, latentHeight, padding, positive } = batch;
+    const grid = `${latentWidth}x${latentHeight}${padding ? ` from ${padding.imageWidth}x${padding.imageHeight}` : ''}`;
     const rowMasks = batch.conditional.map((conditional, r) =>
       conditional ? injections.map((inj) => maskFor(inj, batch.frames[r % batch.frames.length], batch.frameCount)) : null,
     );
-    const biasIds = rowMasks.map((masks) => (masks ? `${latentWidth}x${latentHeight}|${masks.map(idOf).join(',')}|${positive.text}` : null));
+    const biasIds = rowMasks.map((masks) => (masks ? `${grid}|${masks.map(idOf).join(',')}|${positive.text}` : null));
     const key = biasIds.map((id) => id ?? '-').join('\n');
     if (last?.key === key) return last.feeds;
     const biasOf = (id: string, masks: readonly Float32Array[]): FrameBias => {
@@ -92,7 +93,7 @@ function makeProvider(biasInputs: readonly BiasInput[], injections: readonly Att
           weight: inj.weight,
           gate: gateFor(inj, positive),
         }));
-        bias = new FrameBias(latentWidth, latentHeight, parts, divisors);
+        bias = new FrameBias(latentWidth, latentHeight, parts, divisors, padding);
         if (frameBiases.size >= 256) frameBiases.clear();
         frameBiases.set(id, bias);
       }

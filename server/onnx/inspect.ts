@@ -10,7 +10,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { gridSize } from './attention-bias.ts';
 import type { AttentionShape, CrossAttentionLayer } from './cross-attention-find.ts';
 import { findCrossAttention, NoCrossAttentionError } from './cross-attention-patch.ts';
-import { loadModel } from '../runtime/model-folder.ts';
+import { loadModel, readUNetConfig, type UNetConfig } from '../runtime/model-folder.ts';
 import { sessions, type Device } from '../runtime/sessions.ts';
 import { tokenizerFor } from '../runtime/text-encoding.ts';
 
@@ -51,14 +51,14 @@ const SHAPE_NAMES: Record<AttentionShape, string> = {
 
 /**
  * The layers the surgery would bias, grouped by query resolution, shape and heads; a model without
- * cross-attention gets the surgery's own account of what was searched.
+ * cross-attention gets the surgery's own account of what was searched (and `found` false).
  */
-async function describeCrossAttention(unetFile: string, vaeDownFactor: number): Promise<string[]> {
+async function describeCrossAttention(unetFile: string, vaeDownFactor: number, configHeads: UNetConfig['heads']): Promise<{ lines: string[]; found: boolean }> {
   let layers: CrossAttentionLayer[];
   try {
-    layers = findCrossAttention(fromBinary(ModelProtoSchema, await readFile(unetFile)));
+    layers = findCrossAttention(fromBinary(ModelProtoSchema, await readFile(unetFile)), configHeads);
   } catch (error) {
-    if (error instanceof NoCrossAttentionError) return [`  cross-attention: ${error.message}`];
+    if (error instanceof NoCrossAttentionError) return { lines: [`  cross-attention: ${error.message}; InjectCrossAttention cannot use this model`], found: false };
     throw error;
   }
   const groups = new Map<string, CrossAttentionLayer[]>();
@@ -77,11 +77,18 @@ async function describeCrossAttention(unetFile: string, vaeDownFactor: number): 
       ...group.map((l) => `      ${l.nodeName || '(unnamed node)'}`),
     );
   }
-  return lines;
+  return { lines, found: true };
 }
 
-export async function inspectModel(dir: string, device: Device = 'auto'): Promise<string> {
+export interface ModelReport {
+  text: string;
+  /** False when the UNet has no cross-attention layer InjectCrossAttention could bias. */
+  crossAttentionFound: boolean;
+}
+
+export async function inspectModel(dir: string, device: Device = 'auto'): Promise<ModelReport> {
   const { model, clip, vae, provider, warnings } = await loadModel(dir, device);
+  const unetConfig = readUNetConfig(path.dirname(model.unetFile));
   const parts = [model.unetFile, clip.textEncoderFile, ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
   const lines = [`${model.name}  (${dir})`, 'parts:'];
   for (const file of parts) lines.push(...(await describePart(dir, file, device)));
@@ -98,7 +105,9 @@ export async function inspectModel(dir: string, device: Device = 'auto'): Promis
     `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}, latent channels ${vae.latentChannels}, ` +
       (vae.encoder ? `encoder output ${vae.encoder.output}` : 'no encoder (text-to-image only)'),
     `  scheduler: ${s.betaSchedule} β ${s.betaStart}–${s.betaEnd} over ${s.numTrainTimesteps}, ${s.predictionType}, ${s.timestepSpacing} spacing, steps_offset ${s.stepsOffset}`,
-    ...(await describeCrossAttention(model.unetFile, vae.downFactor)),
+    `  latent sides: multiples of ${model.latentMultiple} (${unetConfig.latentMultipleSource}); images are padded to multiples of ${vae.downFactor * model.latentMultiple} px and cropped back`,
   );
-  return lines.join('\n');
+  const crossAttention = await describeCrossAttention(model.unetFile, vae.downFactor, unetConfig.heads);
+  lines.push(...crossAttention.lines);
+  return { text: lines.join('\n'), crossAttentionFound: crossAttention.found };
 }

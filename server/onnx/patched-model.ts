@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from '
 import path from 'node:path';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { fileFingerprint } from '../file-identity.ts';
+import { readUNetConfig } from '../runtime/model-folder.ts';
 import type { CrossAttentionLayer } from './cross-attention-find.ts';
 import { patchCrossAttention, SURGERY_VERSION, type BiasInput } from './cross-attention-patch.ts';
 
@@ -73,7 +74,7 @@ export async function ensurePatchedModel(source: string, fallbackDir: string): P
   }
 
   const model = fromBinary(ModelProtoSchema, await readFile(source));
-  const { layers, biasInputs } = patchCrossAttention(model);
+  const { layers, biasInputs } = patchCrossAttention(model, readUNetConfig(path.dirname(source)).heads);
   const bytes = toBinary(ModelProtoSchema, model);
   const sidecar = JSON.stringify({ source: path.resolve(source), layers, biasInputs }, null, 1);
   try {

@@ -1,10 +1,10 @@
 // The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
-import { areaResample } from '../masks/mask-ops.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
 import { frameSlot } from '../frame-axis.ts';
-import type { LatentBatch } from './model-values.ts';
+import { maskOnLatentGrid } from './latent-padding.ts';
+import type { LatentBatch, LatentPadding } from './model-values.ts';
 
 /** Why a keep-mask does not fit the latent frames (a clip, or a chunk of one on its axis), or null when it does. */
 export function keepMaskProblem(mask: MaskBatch, latent: Pick<LatentBatch, 'frames' | 'axis'>): string | null {
@@ -17,7 +17,7 @@ export function keepMaskProblem(mask: MaskBatch, latent: Pick<LatentBatch, 'fram
   return `keep_mask has ${count} masks but the latent has ${clipFrames} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
 }
 
-/** A keep-mask area-averaged to the latent grid, one grid per mask, made on first use. */
+/** A keep-mask area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
 export class LatentKeepMask {
   private readonly grids = new Map<number, Float32Array>();
 
@@ -26,6 +26,7 @@ export class LatentKeepMask {
     private readonly latentWidth: number,
     private readonly latentHeight: number,
     private readonly clipFrames: number,
+    private readonly padding?: LatentPadding,
   ) {}
 
   /** Clip frame `frame`'s mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
@@ -33,7 +34,7 @@ export class LatentKeepMask {
     const index = frameSlot(this.mask.masks.length, this.mask.axis, frame, this.clipFrames)!;
     let grid = this.grids.get(index);
     if (!grid) {
-      grid = areaResample(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight);
+      grid = maskOnLatentGrid(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
       this.grids.set(index, grid);
     }
     return grid;

@@ -16,6 +16,42 @@ export interface VaeConfig {
   latentChannels: number;
 }
 
+/** What the runtime and the surgery read from unet/config.json. */
+export interface UNetConfig {
+  /**
+   * Latent sides must be multiples of this: a diffusers UNet halves its grid in every down block but the
+   * last and doubles it back by fixed ×2 steps (SD 1/2: 4 blocks, 8); a transformer patchifies by its patch size.
+   */
+  latentMultiple: number;
+  /** Where latentMultiple came from, for inspect-model. */
+  latentMultipleSource: string;
+  /** Attention heads, one count or one per down block: num_attention_heads, else attention_head_dim (diffusers stores head counts there). */
+  heads?: number | number[];
+}
+
+/** Stable Diffusion's: every diffusers UNet with up to 4 down blocks fits it. */
+const ASSUMED_LATENT_MULTIPLE = 8;
+
+function headCount(value: unknown): number | number[] | undefined {
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  if (isCount(value)) return value;
+  return Array.isArray(value) && value.length > 0 && value.every(isCount) ? value : undefined;
+}
+
+/** unet/config.json (or a transformer's), read from the part's folder; a missing file reads as an empty config. */
+export function readUNetConfig(partDir: string): UNetConfig {
+  const file = path.join(partDir, 'config.json');
+  const config = existsSync(file) ? readJsonObject(file) : {};
+  const { patch_size: patch, down_block_types: blocks } = config;
+  const [latentMultiple, latentMultipleSource] =
+    typeof patch === 'number' && Number.isInteger(patch) && patch > 0
+      ? [patch, `config.json patch_size ${patch}`]
+      : Array.isArray(blocks) && blocks.length > 0
+        ? [2 ** (blocks.length - 1), `config.json: ${blocks.length} down blocks`]
+        : [ASSUMED_LATENT_MULTIPLE, 'assumed: config.json names no down_block_types'];
+  return { latentMultiple, latentMultipleSource, heads: headCount(config.num_attention_heads) ?? headCount(config.attention_head_dim) };
+}
+
 export interface ModelFolder {
   dir: string;
   name: string;
@@ -27,6 +63,7 @@ export interface ModelFolder {
   tokenizerDir: string;
   scheduler: SchedulerConfig;
   vae: VaeConfig;
+  unet: UNetConfig;
 }
 
 const LAYOUT_HINT =
@@ -97,6 +134,7 @@ export function readModelFolder(dir: string): ModelFolder {
     tokenizerDir,
     scheduler,
     vae: readVaeConfig(dir),
+    unet: readUNetConfig(path.dirname(unetFile)),
   };
 }
 
@@ -148,6 +186,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       unet: unet.signature,
       scheduler: folder.scheduler,
       latentChannels: channels,
+      latentMultiple: folder.unet.latentMultiple,
       extraInputs: [],
     },
     clip: { kind: 'clip', name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
@@ -160,6 +199,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       encoder: encoder?.signature,
       decoder: decoder.signature,
       ...folder.vae,
+      latentMultiple: folder.unet.latentMultiple,
     },
     provider: unet.provider,
     warnings: [...warnings],

@@ -7,11 +7,26 @@ import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
 import type { FrameAxis } from '../frame-axis.ts';
 
+/**
+ * Where the source images lie in padded frames: VAEEncode pads at the right and bottom to a size the
+ * model takes, masks map onto the padded latent grid by it, and VAEDecode crops back.
+ */
+export interface LatentPadding {
+  /** The source images' size in pixels. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+  /** The padded images' size in pixels (the latent grid × the VAE's down-factor). */
+  readonly paddedWidth: number;
+  readonly paddedHeight: number;
+}
+
 /** Latent frames in the sampler's space (the VAE latents × scaling_factor), channels × height × width each. */
 export interface LatentBatch {
   readonly channels: number;
   readonly width: number;
   readonly height: number;
+  /** Set when the encoded images were padded to fit the model. */
+  readonly padding?: LatentPadding;
   /** Frames per second of the source clip (0 for stills). */
   readonly fps: number;
   readonly frames: readonly Float32Array[];
@@ -44,6 +59,8 @@ export interface UNetBatch {
   readonly conditional: readonly boolean[];
   readonly latentHeight: number;
   readonly latentWidth: number;
+  /** Where the source lies in the latent grid, when it was padded (masks map onto the grid by it). */
+  readonly padding?: LatentPadding;
   readonly step: number;
   readonly steps: number;
   readonly positive: Conditioning;
@@ -64,6 +81,8 @@ export interface DiffusionModel {
   readonly unet: UNetSignature;
   readonly scheduler: SchedulerConfig;
   readonly latentChannels: number;
+  /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
+  readonly latentMultiple: number;
   readonly extraInputs: readonly UNetInputProvider[];
   /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
   readonly previewVae?: VaeModel;
@@ -90,4 +109,6 @@ export interface VaeModel {
   /** Image pixels per latent pixel: 2^(len(block_out_channels) − 1). */
   readonly downFactor: number;
   readonly latentChannels: number;
+  /** The same folder's UNet takes latent sides that are multiples of this: VAEEncode pads images to downFactor × latentMultiple. */
+  readonly latentMultiple: number;
 }

@@ -8,6 +8,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
+import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
 import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './model-values.ts';
@@ -46,6 +47,8 @@ export interface SampleHooks {
   onProgress?(progress: SampleProgress): void;
   /** Milliseconds spent inside each `session.run` (benchmarks). */
   onRun?(milliseconds: number): void;
+  /** Checked before every UNet call: once aborted, no further call starts. */
+  signal?: AbortSignal;
   /** Live previews: after a UNet call for which `due()` is true, the batch's first frame as currently denoised. */
   preview?: { due(): boolean; show(latent: Float32Array): void };
 }
@@ -98,7 +101,15 @@ export async function sampleLatents(
     for (let start = first; start < end; start += options.batchSize) {
       out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, end - start) }, (_, i) => start + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.axis && { axis: latent.axis }) };
+    return {
+      channels: latent.channels,
+      width: latent.width,
+      height: latent.height,
+      fps: latent.fps,
+      frames: out,
+      ...(latent.padding && { padding: latent.padding }),
+      ...(latent.axis && { axis: latent.axis }),
+    };
   } finally {
     lease.release();
   }
@@ -138,7 +149,7 @@ class SamplingRun {
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -215,11 +226,13 @@ class SamplingRun {
         conditional,
         latentHeight: latent.height,
         latentWidth: latent.width,
+        padding: latent.padding,
         step,
         steps: plan.timesteps.length,
         positive: this.positive,
       };
       for (const provide of model.extraInputs) Object.assign(feeds, provide(batch));
+      await stopIfAborted(this.hooks.signal);
       const started = performance.now();
       const result = await this.session.run(feeds);
       this.hooks.onRun?.(performance.now() - started);

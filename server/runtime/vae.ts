@@ -1,6 +1,9 @@
 // IMAGE ↔ LATENT through the VAE parts, a few frames per session run. Latents are kept in the sampler's
 // space (VAE latents × scaling_factor); an 8-channel encoder output (mean ‖ logvar) contributes its mean.
+// Images of any size are padded to a size the model takes and the decoded frames cropped back.
+import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
+import { cropImages, padFrame, paddingFor } from './latent-padding.ts';
 import { floatTensor, readFloats } from './tensors.ts';
 import type { LatentBatch, VaeModel } from './model-values.ts';
 import type { ImageBatch } from '../media/image-batch.ts';
@@ -29,9 +32,11 @@ function planarToImage(values: Float32Array, offset: number, pixels: number): Ui
   return rgb;
 }
 
-export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize: number, progress?: VaeProgress): Promise<LatentBatch> {
+/** `signal` is checked before every VAE call: once aborted, no further call starts. */
+export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize: number, progress?: VaeProgress, signal?: AbortSignal): Promise<LatentBatch> {
   if (!vae.encoderFile || !vae.encoder) throw new Error(`model "${vae.name}" has no vae_encoder/model.onnx, so it cannot encode images`);
-  const { width, height } = images;
+  const padding = paddingFor(images.width, images.height, vae.downFactor, vae.latentMultiple);
+  const [width, height] = padding ? [padding.paddedWidth, padding.paddedHeight] : [images.width, images.height];
   const pixels = width * height;
   const lease = await sessions.acquire(vae.encoderFile, vae.device);
   const frames: Float32Array[] = [];
@@ -41,7 +46,8 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
     for (let start = 0; start < images.frames.length; start += batchSize) {
       const batch = images.frames.slice(start, start + batchSize);
       const input = new Float32Array(batch.length * 3 * pixels);
-      batch.forEach((frame, i) => imageToPlanar(frame, pixels, input, i * 3 * pixels));
+      batch.forEach((frame, i) => imageToPlanar(padding ? padFrame(frame, padding) : frame, pixels, input, i * 3 * pixels));
+      await stopIfAborted(signal);
       const result = await lease.session.run({ sample: floatTensor(vae.encoder.floatType, input, [batch.length, 3, height, width]) });
       const output = result[vae.encoder.output];
       const [, channels, h, w] = output.dims.map(Number);
@@ -58,10 +64,10 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
   } finally {
     lease.release();
   }
-  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames, ...(images.axis && { axis: images.axis }) };
+  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames, ...(padding && { padding }), ...(images.axis && { axis: images.axis }) };
 }
 
-export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSize: number, progress?: VaeProgress): Promise<ImageBatch> {
+export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSize: number, progress?: VaeProgress, signal?: AbortSignal): Promise<ImageBatch> {
   const { channels, width, height } = latents;
   const size = channels * width * height;
   const lease = await sessions.acquire(vae.decoderFile, vae.device);
@@ -75,6 +81,7 @@ export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSi
       batch.forEach((frame, i) => {
         for (let j = 0; j < size; j++) input[i * size + j] = frame[j] / vae.scalingFactor;
       });
+      await stopIfAborted(signal);
       const result = await lease.session.run({ latent_sample: floatTensor(vae.decoder.floatType, input, [batch.length, channels, height, width]) });
       const output = result.sample;
       const [, , h, w] = output.dims.map(Number);
@@ -87,5 +94,6 @@ export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSi
   } finally {
     lease.release();
   }
-  return { width: imageWidth, height: imageHeight, fps: latents.fps, frames, ...(latents.axis && { axis: latents.axis }) };
+  const decoded = { width: imageWidth, height: imageHeight, fps: latents.fps, frames, ...(latents.axis && { axis: latents.axis }) };
+  return latents.padding ? cropImages(decoded, latents.padding) : decoded;
 }

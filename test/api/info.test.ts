@@ -34,9 +34,11 @@ describe('node and system information', () => {
     const stats = await (await server.get('/system_stats')).json();
     expect(stats.system).toMatchObject({ os: process.platform, ram_total: expect.any(Number), ram_free: expect.any(Number), comfyui_version: expect.stringMatching(/^limelight-/) });
     expect(stats.devices[0]).toMatchObject({ index: 0, type: 'cpu', vram_total: 0, onnxruntime_provider: null });
+    expect(stats.limelight).toEqual({ memory_cache: { entries: expect.any(Number), bytes: expect.any(Number), budget_bytes: 64 * 1024 * 1024 }, sessions: [] });
 
     let unloaded = 0;
-    const withRuntime = await startTestServer({ runtime: { provider: () => 'cuda', unloadModels: () => void unloaded++ } });
+    const cuda = { provider: 'cuda', sessions: [], memoryCache: { entries: 0, bytes: 0, budgetBytes: 0 } };
+    const withRuntime = await startTestServer({ runtime: { stats: async () => cuda, free: async ({ models }) => void (unloaded += Number(models)) } });
     const device = (await (await withRuntime.get('/system_stats')).json()).devices[0];
     expect(device).toMatchObject({ name: 'cuda', type: 'cuda', onnxruntime_provider: 'cuda' });
     expect(await (await withRuntime.post('/free', { unload_models: true })).json()).toEqual({ freed_memory: false, unloaded_models: true });
@@ -54,7 +56,7 @@ describe('node and system information', () => {
     await cachedNodes();
     expect(await cachedNodes()).toEqual(['1', '2']);
     const res = await server.post('/free', { free_memory: true, unload_models: true });
-    expect(await res.json()).toEqual({ freed_memory: true, unloaded_models: false });
+    expect(await res.json()).toEqual({ freed_memory: true, unloaded_models: true });
     expect(await cachedNodes()).toEqual([]);
     await client.close();
   });

@@ -46,6 +46,10 @@ describe('a prompt queued over HTTP', () => {
     expect(entry.prompt[1]).toBe(prompt_id);
     expect(entry.prompt[2]).toEqual(textPrompt('hello from the api'));
     expect(entry.prompt[3]).toMatchObject({ client_id: 'flow' });
+    // As ComfyUI: extra_data says when the prompt was queued; the status messages when it ran.
+    const started = entry.status.messages.find(([type]: [string]) => type === 'execution_start')[1].timestamp;
+    expect(entry.prompt[3].create_time).toBeGreaterThan(0);
+    expect(entry.prompt[3].create_time).toBeLessThanOrEqual(started);
     expect(entry.prompt[4]).toEqual(['2']);
     expect(entry.outputs['2'].files[0]).toEqual(file);
     expect(entry.status.status_str).toBe('success');

@@ -64,7 +64,7 @@ describe('limelight run job.json --video clip.mp4', () => {
 
     const workflow = JSON.parse(readFileSync(saved, 'utf8')) as Workflow;
     expect(widgets(workflow, 'LoadVideo', 3)).toMatchObject({ video: 'clip.mp4' });
-    expect(widgets(workflow, 'LoadImageSequence')).toEqual({ folder: 'masks' });
+    expect(widgets(workflow, 'LoadImageSequence')).toEqual({ folder: 'masks', frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1 });
     expect(widgets(workflow, 'InjectCrossAttention')).toMatchObject({ weight: JOB.cross_attention_weight });
     expect(widgets(workflow, 'Sampler')).toMatchObject({ seed: JOB.seed, steps: JOB.steps, temperature: JOB.temperature });
     const metrics = workflow.extra?.limelight_stability as { frames: number; score: number };

@@ -138,4 +138,24 @@ describe('API prompt → editor workflow (a dropped file that carries only the p
     expect(custom.widgets_values).toEqual({ sizes: [1, 2] });
     expect(workflowToPrompt(workflow, objectInfo).errors).toEqual([{ node_id: '2', message: expect.stringContaining('FancyCustomNode') }]);
   });
+
+  it('gives unknown nodes the outputs their links leave from, typed by what they feed, so every link is drawn', () => {
+    const workflow = promptToWorkflow(
+      {
+        '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'v1-5.safetensors' } },
+        '3': { class_type: 'KSampler', inputs: { model: ['4', 0], seed: 1 } },
+        '6': { class_type: 'TextEncode', inputs: { clip: ['4', 1], text: 'a cat' } },
+        '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
+      },
+      objectInfo,
+    );
+    const checkpoint = workflow.nodes.find((n) => n.id === 4)!;
+    expect(checkpoint.outputs!.map((o) => [o.name, o.type])).toEqual([['output 0', '*'], ['CLIP', 'CLIP'], ['VAE', 'VAE']]);
+    expect(workflow.links).toHaveLength(4);
+    for (const link of workflow.links as [number, number, number, number, number, string][]) {
+      const [id, origin, slot, target, targetSlot] = link;
+      expect(workflow.nodes.find((n) => n.id === origin)!.outputs![slot].links).toContain(id);
+      expect(workflow.nodes.find((n) => n.id === target)!.inputs![targetSlot].link).toBe(id);
+    }
+  });
 });

@@ -1,52 +1,13 @@
 // A real server on a random port with temp folders, and a WebSocket client that records what it receives.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { defineNode, type NodeDefinition } from '../../server/engine/node-contract.ts';
-import { ALL_NODES } from '../../nodes/index.ts';
-import { NodeRegistry } from '../../server/engine/node-registry.ts';
 import { startServer, type LimelightServer, type ServerOptions } from '../../server/api/server.ts';
 import type { Settings } from '../../server/config.ts';
+import { API_TEST_NODE_SET } from './api-nodes.ts';
 import { makeFolders } from './context.ts';
-import { testNodes } from './test-nodes.ts';
-
-/** Output node that reports progress until it is interrupted, or until `steps` reports. */
-export const TestHold = defineNode({
-  type: 'TestHold',
-  displayName: 'Test Hold',
-  category: 'test',
-  description: 'reports progress every few milliseconds for `steps` steps (interrupt it to stop sooner)',
-  version: 1,
-  output: true,
-  inputs: { required: { steps: { type: 'INT', default: 1_000_000, min: 1, max: 1_000_000 } }, optional: { label: { type: 'STRING', default: '' } } },
-  outputs: [],
-  execute: async ({ steps, label }, ctx) => {
-    for (let step = 1; step <= steps; step++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      ctx.progress(step, steps, { step, steps });
-    }
-    return { outputs: [], ui: { text: [`held ${label ?? ''}`] } };
-  },
-});
-
-/** Output node showing a file of the input folder, chosen from a combo of the files there now. */
-export const TestReadInput = defineNode({
-  type: 'TestReadInput',
-  displayName: 'Test Read Input',
-  category: 'test',
-  description: 'shows the text of a file in the input folder',
-  version: 1,
-  output: true,
-  inputs: { required: { file: { type: 'COMBO', options: ({ folders }) => readdirSync(folders.input).filter((f) => f.endsWith('.txt')) } } },
-  outputs: [],
-  execute: ({ file }, ctx) => ({ outputs: [], ui: { text: [readFileSync(path.join(ctx.folders.input, file), 'utf8')] } }),
-});
-
-export function testRegistry(): NodeRegistry {
-  return new NodeRegistry([...ALL_NODES, ...testNodes().definitions, TestHold as NodeDefinition, TestReadInput as NodeDefinition]);
-}
 
 export function testSettings(root = mkdtempSync(path.join(tmpdir(), 'limelight-api-'))): Settings & { root: string } {
   return { root, folders: makeFolders(root), cacheDir: path.join(root, '.cache'), memoryCacheBytes: 64 * 1024 * 1024, diskCacheBytes: 64 * 1024 * 1024 };
@@ -65,7 +26,7 @@ export interface TestServer extends LimelightServer {
 export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const settings = (options.settings as TestServer['settings']) ?? testSettings();
   const server = await startServer({
-    registry: testRegistry(),
+    nodes: API_TEST_NODE_SET,
     port: 0,
     clientDist: path.join(settings.root, 'no-client'),
     workflowsDir: path.join(settings.root, 'workflows'),

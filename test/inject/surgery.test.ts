@@ -7,11 +7,11 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { biasTensor, featherOnce, FrameBias, tokenGate, type Injection } from '../../server/onnx/attention-bias.ts';
 import { areaResample } from '../../server/masks/mask-ops.ts';
-import { findCrossAttention, type AttentionShape } from '../../server/onnx/cross-attention-find.ts';
-import { NoCrossAttentionError, patchCrossAttention, type BiasInput } from '../../server/onnx/cross-attention-patch.ts';
+import type { AttentionShape } from '../../server/onnx/cross-attention-find.ts';
+import { findCrossAttention, NoCrossAttentionError, patchCrossAttention, type BiasInput } from '../../server/onnx/cross-attention-patch.ts';
 import { ensurePatchedModel } from '../../server/onnx/patched-model.ts';
 import { fromHalfArray, toHalfArray } from '../../server/runtime/float16.ts';
-import { attentionTestModel, DIMS } from '../helpers/attention-graphs.ts';
+import { attentionTestModel, DIMS, type TestGraphOptions } from '../helpers/attention-graphs.ts';
 
 const { batch: B, latent: L, tokens: T, encoder: E } = DIMS;
 
@@ -51,7 +51,7 @@ function feeds(biasInputs: BiasInput[], mask: Float32Array, weight: number, fp16
   return feedsFor(biasInputs, Array.from({ length: B }, () => frame), fp16);
 }
 
-const SCORE_ARITHMETIC = new Set(['Mul', 'Div', 'Add', 'MatMul', 'Concat', 'Expand']);
+const SCORE_ARITHMETIC = new Set(['Mul', 'Div', 'Add', 'MatMul', 'Concat', 'Expand', 'Reshape']);
 
 /** The bias inputs an attention node's scores are computed from (through score arithmetic only, not through the layer's inputs). */
 function biasInputsOf(model: ModelProto, node: NodeProto): string[] {
@@ -76,13 +76,22 @@ async function run(bytes: Uint8Array, inputs: Record<string, ort.Tensor>): Promi
 }
 
 const black = new Float32Array(L * 8 * L * 8);
-const shapes: AttentionShape[] = ['sdpa-4d', 'legacy-3d', 'fused-mha'];
+/** The three exported shapes with constant sizes, and the 4-D and 3-D ones as torch traces them with dynamic axes. */
+const cases: { name: string; shape: AttentionShape; traced: boolean }[] = [
+  { name: 'sdpa-4d', shape: 'sdpa-4d', traced: false },
+  { name: 'legacy-3d', shape: 'legacy-3d', traced: false },
+  { name: 'fused-mha', shape: 'fused-mha', traced: false },
+  { name: 'traced sdpa-4d', shape: 'sdpa-4d', traced: true },
+  { name: 'traced legacy-3d', shape: 'legacy-3d', traced: true },
+];
+const scoreCases = cases.filter((c) => c.shape !== 'fused-mha');
 
-describe.each(shapes)('cross-attention surgery on %s graphs', (shape) => {
+describe.each(cases)('cross-attention surgery on $name graphs', ({ shape, traced }) => {
+  const build = (options: TestGraphOptions = {}) => attentionTestModel(shape, { traced, ...options });
   it('finds exactly the cross-attention layers, at their resolutions, and biases only them', () => {
-    const original = fromBinary(ModelProtoSchema, attentionTestModel(shape));
+    const original = fromBinary(ModelProtoSchema, build());
     const inputsBefore = new Map(original.graph!.node.map((n) => [n.name, n.input.join()]));
-    const { layers, biasInputs, model } = patch(attentionTestModel(shape));
+    const { layers, biasInputs, model } = patch(build());
     expect(layers.map((l) => [l.shape, l.divisor, l.heads])).toEqual([
       [shape, 1, 2],
       [shape, 2, 2],
@@ -108,7 +117,7 @@ describe.each(shapes)('cross-attention surgery on %s graphs', (shape) => {
   });
 
   it('w = 0 gives output identical to the unpatched model (bit-identical where the factors are folded into Q·Kᵀ)', async () => {
-    const original = attentionTestModel(shape);
+    const original = build();
     const patched = patch(original);
     const inputs = feeds(patched.biasInputs, black, 0);
     const before = (await run(original, inputs)).out_sample.data as Float32Array;
@@ -125,7 +134,7 @@ describe.each(shapes)('cross-attention surgery on %s graphs', (shape) => {
   });
 
   it('w = 1 with an all-black mask puts ≥ 99.9% of every cross-attention row on token 0', async () => {
-    const patched = patch(attentionTestModel(shape, { expose: true }));
+    const patched = patch(build({ expose: true }));
     const outputs = await run(patched.bytes, feeds(patched.biasInputs, black, 1));
     const exposed = Object.keys(outputs).filter((n) => n !== 'out_sample');
     if (shape === 'fused-mha') {
@@ -205,10 +214,11 @@ function expectedProbabilities(scores: Float32Array, withBias = true): Float64Ar
   return out;
 }
 
-describe.each(['sdpa-4d', 'legacy-3d'] as const)('the bias on %s graphs equals the formula', (shape) => {
+describe.each(scoreCases)('the bias on $name graphs equals the formula', ({ shape, traced }) => {
+  const build = (options: TestGraphOptions = {}) => attentionTestModel(shape, { traced, ...options });
   /** The first cross-attention layer's probabilities from the patched graph, and the kinds of its bias inputs. */
   async function firstLayer(options: { exposeScores?: boolean }) {
-    const patched = patch(attentionTestModel(shape, { expose: true, ...options }));
+    const patched = patch(build({ expose: true, ...options }));
     const softmax = patched.model.graph!.node.find((n) => n.name === patched.layers[0].nodeName)!;
     const frame = new FrameBias(L, L, chained, patched.biasInputs.map((b) => b.divisor));
     const outputs = await run(patched.bytes, feedsFor(patched.biasInputs, [null, frame]));
@@ -216,7 +226,7 @@ describe.each(['sdpa-4d', 'legacy-3d'] as const)('the bias on %s graphs equals t
   }
 
   async function unbiasedScores(): Promise<Float32Array> {
-    const plain = attentionTestModel(shape, { exposeScores: true });
+    const plain = build({ exposeScores: true });
     const softmax = findCrossAttention(fromBinary(ModelProtoSchema, plain))[0];
     return (await run(plain, feedsFor([], [null, null])))[softmax.scores].data as Float32Array;
   }
@@ -247,6 +257,44 @@ describe('surgery edge cases', () => {
     const outputs = await run(patched.bytes, feeds(patched.biasInputs, black, 0.8, true));
     const values = fromHalfArray(outputs.out_sample.data as Uint16Array);
     expect(values.every(Number.isFinite)).toBe(true);
+  });
+
+  it("traced exports: a scale fixed by the weights is folded as a number, one known only at run time is divided out of G by the graph's own tensor", () => {
+    const inserted = (model: ModelProto) => {
+      const producers = new Map(model.graph!.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
+      const folds = model.graph!.node.filter((n) => n.name.startsWith('limelight_fold'));
+      return {
+        byRuntimeScale: folds.filter((n) => n.opType === 'Div' && producers.get(n.input[1])?.opType === 'Sqrt').length,
+        byNumber: folds.filter((n) => n.opType === 'Mul' && n.input[1].startsWith('limelight_fold_constant')).length,
+      };
+    };
+    // 4-D: √scale on q and on kᵀ, from q's last dimension, which Reshape's -1 leaves to run time.
+    expect(inserted(patch(attentionTestModel('sdpa-4d', { traced: true })).model)).toEqual({ byRuntimeScale: 6, byNumber: 0 });
+    // 3-D: head_dim ** -0.5 from the key projection's width, which the weights fix.
+    expect(inserted(patch(attentionTestModel('legacy-3d', { traced: true })).model)).toEqual({ byRuntimeScale: 0, byNumber: 3 });
+  });
+
+  it("reads heads from unet/config.json where the graph leaves them to Reshape's -1, and biases such layers all the same", async () => {
+    const model = fromBinary(ModelProtoSchema, attentionTestModel('legacy-3d', { expose: true }));
+    // The attention's 4-element Reshape sizes ([batch, tokens, heads, head size] and back) with element 2 left to -1.
+    for (const tensor of model.graph!.initializer) {
+      if (tensor.name.includes('.attn') && tensor.dataType === TensorProto_DataType.INT64 && tensor.dims[0] === 4n) {
+        const sizes = new BigInt64Array(tensor.rawData.slice().buffer);
+        sizes[2] = -1n;
+        tensor.rawData = new Uint8Array(sizes.buffer);
+      }
+    }
+    expect(findCrossAttention(model).map((l) => l.heads)).toEqual([null, null, null]);
+    expect(findCrossAttention(model, 8).map((l) => l.heads)).toEqual([8, 8, 8]);
+    // One count per down block, by resolution: the layers run at the latent grid ÷ 1, ÷ 2, ÷ 1.
+    expect(findCrossAttention(model, [5, 10, 20, 20]).map((l) => l.heads)).toEqual([5, 10, 5]);
+    // The graph repeats the factors per head from its own shapes, so the unknown count does not matter.
+    const patched = patch(toBinary(ModelProtoSchema, model));
+    const outputs = await run(patched.bytes, feeds(patched.biasInputs, black, 1));
+    for (const name of Object.keys(outputs).filter((n) => n !== 'out_sample')) {
+      const probabilities = outputs[name].data as Float32Array;
+      for (let row = 0; row < probabilities.length / T; row++) expect(probabilities[row * T]).toBeGreaterThanOrEqual(0.999);
+    }
   });
 
   it('refuses a graph without cross-attention and says what was searched', () => {

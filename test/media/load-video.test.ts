@@ -55,12 +55,18 @@ describe('LoadVideo', () => {
     expect(images.frames.map(frameNumber)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
   });
 
-  it('resizes to multiples of 8, keeping the aspect ratio when one side is 0', async () => {
+  it('resizes to multiples of 8, keeping the aspect ratio when one side is 0, and says on the node when it rounded', async () => {
     const ctx = makeContext();
     await lavfiClip(ctx.folders.input, 'clip.mp4', 'testsrc=size=96x64:rate=12', ['-frames:v', '2', '-pix_fmt', 'yuv420p']);
-    const { images } = await load(ctx, 'clip.mp4', { width: 50 });
+    const result = await LoadVideo.execute({ video: 'clip.mp4', ...DEFAULTS, width: 50 }, ctx);
+    const images = result.outputs[0] as ImageBatch;
     expect([images.width, images.height]).toEqual([48, 32]);
     expect(images.frames[0]!.length).toBe(48 * 32 * 3);
+    const note = "resized to 48×32, not 50×33.3 (the 96×64 clip's aspect ratio): resized sides are rounded to multiples of 8";
+    expect(result.ui?.text).toEqual([note]);
+    expect(ctx.warnings).toEqual([note]);
+    // A size that needs no rounding says nothing.
+    expect((await LoadVideo.execute({ video: 'clip.mp4', ...DEFAULTS, width: 48 }, ctx)).ui).toBeUndefined();
   });
 
   it('keeps odd sizes, applies rotation metadata, and ignores audio', async () => {

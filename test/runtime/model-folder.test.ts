@@ -136,12 +136,13 @@ describe('model folders', () => {
   });
 
   it('inspect-model prints the parts, their I/O and what was detected', async () => {
-    const text = await inspectModel(demoModel({ unetExternalData: 'weights.pb', timestepType: 'float32', timestepShape: 'batch' }), 'cpu');
+    const { text } = await inspectModel(demoModel({ unetExternalData: 'weights.pb', timestepType: 'float32', timestepShape: 'batch' }), 'cpu');
     expect(text).toContain('unet/model.onnx  (config.json');
     expect(text).toContain('weights.pb');
     expect(text).toContain('inputs:  sample float32 [batch, 4, height, width]; timestep float32 [batch]; encoder_hidden_states float32 [batch, sequence, 64]');
     expect(text).toContain('timestep: float32, shape [batch]');
     expect(text).toContain('vae: down-factor 4, scaling_factor 8, latent channels 4, encoder output latent_sample');
     expect(text).toContain('scheduler: scaled_linear β 0.00085–0.012 over 1000, epsilon, leading spacing, steps_offset 1');
+    expect(text).toContain('latent sides: multiples of 8 (assumed: config.json names no down_block_types); images are padded to multiples of 32 px and cropped back');
   });
 });

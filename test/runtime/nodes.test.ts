@@ -149,7 +149,18 @@ describe('model nodes on the demo model', () => {
     expect(digestBytes(neutral.embeddings)).toBe(embeddings);
   });
 
-  it('explains frame sizes the VAE cannot take', async () => {
-    await expect(toLatent(syntheticClip(102, 64, 1))).rejects.toThrow('102×64 is not a multiple of 4, the VAE\'s down-factor; resize the frames to e.g. 104×64');
+  it('takes any frame size: pads it to what the model takes, and VAE Decode crops back to it', async () => {
+    const odd = syntheticClip(102, 66, 1);
+    const latent = await toLatent(odd);
+    // The demo VAE divides by 4 and its UNet takes latent sides in multiples of 8: 128×96 px.
+    expect([latent.width, latent.height, latent.padding]).toEqual([32, 24, { imageWidth: 102, imageHeight: 66, paddedWidth: 128, paddedHeight: 96 }]);
+    const out = await toImage(await sample(neutral, latent, { steps: 4 }));
+    expect([out.width, out.height]).toEqual([102, 66]);
+    expect(psnr(out.frames[0], odd.frames[0])).toBeGreaterThan(20);
+  });
+
+  it("refuses a latent whose sides the UNet's ×2 steps cannot take, saying to encode with the model's VAE", async () => {
+    const latent = { ...latent256, width: 60, height: 64, frames: latent256.frames.map((f) => f.subarray(0, 4 * 60 * 64)) };
+    await expect(sample(neutral, latent)).rejects.toThrow(/the latent is 60×64 but limelight-demo's UNet takes sides that are multiples of 8 .*encode with the same model's VAE/);
   });
 });

@@ -41,6 +41,10 @@ describe('import layers', () => {
     expect(violations(['server/engine'], below)).toEqual([]);
   });
 
+  it('the engine runner imports no HTTP or command-line code (its messages are plain data)', () => {
+    expect(violations(['server/runner'], (t) => under(t, 'server/api', 'server/cli') || ['express', 'ws'].includes(t))).toEqual([]);
+  });
+
   it('the client imports only its own files, common/ and browser packages', () => {
     expect(violations(['client/src'], (t) => under(t, 'server', 'nodes', 'workflows', 'test') || t.startsWith('node:'))).toEqual([]);
   });

@@ -4,27 +4,16 @@
 import type { Prompt } from '../../../common/prompt.ts';
 import type { Workflow } from '../../../common/workflow.ts';
 import type { PromptRefusal } from '../model/run-state.ts';
+import { WORKFLOW_NAME_KEY } from '../model/run-summary.ts';
 import { parsePreviewFrame } from './preview-frame.ts';
 import type { ObjectInfoEntry } from '../../../common/object-info.ts';
+import type { FileRef, HistoryEntry, QueueItem } from './protocol-types.ts';
+
+export type { FileRef, HistoryEntry, QueueItem };
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
-export interface FileRef {
-  filename: string;
-  subfolder?: string;
-  type?: string;
-}
-
 export type QueueResult = { ok: true; promptId: string; number: number } | { ok: false; refusal: PromptRefusal };
-
-/** `[number, prompt_id, prompt, extra_data, outputs_to_execute]` */
-export type QueueItem = [number, string, Prompt, { extra_pnginfo?: { workflow?: Workflow } } & Record<string, unknown>, string[]];
-
-export interface HistoryEntry {
-  prompt: QueueItem;
-  outputs: Record<string, Record<string, unknown>>;
-  status?: { status_str?: string; completed?: boolean; messages?: [string, Record<string, unknown>][] };
-}
 
 export interface ExampleWorkflow {
   name: string;
@@ -49,6 +38,12 @@ export class ApiClient extends EventTarget {
   #attempt = 0;
   #requestCounter = 0;
   readonly #pending = new Map<string, PendingSocketPrompt>();
+  /**
+   * The access token the page was opened with (`?token=`), sent with every request. The server usually
+   * keeps it in an HttpOnly cookie instead and takes it out of the address; this covers a page it did not
+   * serve itself (a dev server, a proxy), where that cookie is not set.
+   */
+  readonly #token = new URLSearchParams(location.search).get('token');
 
   constructor(readonly base: string = location.origin) {
     super();
@@ -63,6 +58,7 @@ export class ApiClient extends EventTarget {
     const url = new URL(`/ws?clientId=${encodeURIComponent(this.clientId)}`, this.base);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (this.#lastSeq !== null) url.searchParams.set('since', String(this.#lastSeq));
+    if (this.#token) url.searchParams.set('token', this.#token);
     this.#setConnection('connecting');
     const socket = new WebSocket(url);
     socket.binaryType = 'arraybuffer';
@@ -127,8 +123,8 @@ export class ApiClient extends EventTarget {
   // ---- Queueing ----
 
   /** Sends the workflow over the socket (the server converts it); falls back to POST /prompt with the prompt. */
-  async queueWorkflow(workflow: Workflow, prompt: Prompt): Promise<QueueResult> {
-    const extra_data = { extra_pnginfo: { workflow } };
+  async queueWorkflow(workflow: Workflow, prompt: Prompt, name: string): Promise<QueueResult> {
+    const extra_data = { extra_pnginfo: { workflow }, [WORKFLOW_NAME_KEY]: name };
     const socket = this.#socket;
     if (socket && socket.readyState === WebSocket.OPEN) {
       const answer = await this.#queueOverSocket(socket, { workflow, client_id: this.clientId, extra_data });
@@ -162,8 +158,10 @@ export class ApiClient extends EventTarget {
 
   // ---- HTTP ----
 
-  fetchApi(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(new URL(`/api${path}`, this.base), init);
+  fetchApi(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#token) headers.set('Authorization', `Bearer ${this.#token}`);
+    return fetch(new URL(`/api${path}`, this.base), { ...init, headers });
   }
 
   async #json<T>(path: string, init?: RequestInit): Promise<T> {
@@ -190,6 +188,15 @@ export class ApiClient extends EventTarget {
 
   async deleteQueued(promptIds: string[]): Promise<void> {
     await this.#post('/queue', { delete: promptIds });
+  }
+
+  /** Removes every prompt still waiting (not the running one). */
+  async clearQueue(): Promise<void> {
+    await this.#post('/queue', { clear: true });
+  }
+
+  async clearHistory(): Promise<void> {
+    await this.#post('/history', { clear: true });
   }
 
   async interrupt(): Promise<void> {
@@ -219,6 +226,7 @@ export class ApiClient extends EventTarget {
 
   viewUrl(ref: FileRef): string {
     const params = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
+    if (this.#token) params.set('token', this.#token);
     return new URL(`/api/view?${params}`, this.base).href;
   }
 }

@@ -2,11 +2,14 @@
 // from the shared type registry, HiDPI resizing, keyboard focus), whole-graph undo/redo, loading and
 // saving workflows, and the run state drawn on the nodes. The rest of the app talks to this class only.
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import { COMFY_ALIASES } from '../../../common/comfyui-nodes.ts';
 import { isTypeCompatible, SOCKET_TYPES } from '../../../common/socket-types.ts';
 import type { Workflow } from '../../../common/workflow.ts';
 import type { NodeClassDescription } from '../../../common/node-defs.ts';
+import { searchNodeTypes, type SearchEntry } from '../model/node-search.ts';
 import type { RunState } from '../model/run-state.ts';
 import { UndoHistory } from '../model/undo-history.ts';
+import { nodeCatalog, openWorkflowFile, saveWorkflowFile, type NodeCatalog } from '../model/workflow-file.ts';
 import type { NodeView } from './node-decorations.ts';
 import { LimelightNode, registerNodeClasses, type NodeHooks } from './node-classes.ts';
 import { isPlaceholder, registerPlaceholders } from './placeholder-node.ts';
@@ -26,6 +29,13 @@ function configureLiteGraph(): void {
   for (const [type, { color }] of Object.entries(SOCKET_TYPES)) LGraphCanvas.link_type_colors[type] = color;
 }
 
+/** The node types the search offers (not placeholders), with the ComfyUI names they answer to. */
+function searchEntries(): SearchEntry[] {
+  return Object.entries(LiteGraph.registered_node_types)
+    .filter(([, nodeClass]) => !nodeClass.skip_list)
+    .map(([type, nodeClass]) => ({ type, title: nodeClass.title ?? type, aliases: COMFY_ALIASES[type] ?? [] }));
+}
+
 export interface EditorOptions {
   canvas: HTMLCanvasElement;
   overlayHost: HTMLElement;
@@ -40,6 +50,9 @@ export class GraphEditor extends EventTarget {
   readonly history = new UndoHistory();
   readonly #view: NodeView;
   readonly #videos: VideoOverlays;
+  readonly #catalog: NodeCatalog;
+  /** The file last opened: saving writes the graph back in its form (null for a new workflow). */
+  #file: Workflow | null = null;
   #recordScheduled = false;
 
   constructor(options: EditorOptions) {
@@ -48,6 +61,7 @@ export class GraphEditor extends EventTarget {
     registerNodeClasses(options.descriptions);
     registerVirtualNodes();
     this.#view = options.view;
+    this.#catalog = nodeCatalog(options.descriptions);
     LimelightNode.view = options.view;
     LimelightNode.hooks = { ...options.hooks, changed: () => this.scheduleRecord() };
 
@@ -56,6 +70,7 @@ export class GraphEditor extends EventTarget {
     this.canvas.show_info = false;
     this.canvas.render_canvas_border = false;
     this.canvas.allow_searchbox = true;
+    this.canvas.onSearchBox = (_helper, text) => searchNodeTypes(text, searchEntries());
     for (const [type, { color }] of Object.entries(SOCKET_TYPES)) this.canvas.default_connection_color_byType[type] = color;
     this.#videos = new VideoOverlays(options.overlayHost, options.view);
     this.canvas.onDrawForeground = () => this.#videos.update(this.graph, this.canvas);
@@ -82,8 +97,9 @@ export class GraphEditor extends EventTarget {
     this.canvas.setDirty(true, true);
   }
 
+  /** The workflow as it is saved: in the form of the file it was opened from. */
   serialize(): Workflow {
-    return this.graph.serialize({ sortNodes: true }) as unknown as Workflow;
+    return saveWorkflowFile(this.graph.serialize({ sortNodes: true }) as unknown as Workflow, this.#file, this.#catalog);
   }
 
   #snapshot(): string {
@@ -92,8 +108,10 @@ export class GraphEditor extends EventTarget {
 
   /** Replaces the graph; unknown node types become placeholders that keep their data. Returns those types. */
   load(workflow: Workflow): string[] {
-    const missing = registerPlaceholders(workflow.nodes.map((n) => n.type));
-    this.graph.configure(structuredClone(workflow) as never);
+    this.#file = structuredClone(workflow);
+    const opened = openWorkflowFile(structuredClone(workflow), this.#catalog);
+    const missing = registerPlaceholders(opened.nodes.map((n) => n.type));
+    this.graph.configure(opened as never);
     this.refreshRunState();
     this.#fitView();
     this.history.reset(this.#snapshot());
@@ -122,6 +140,7 @@ export class GraphEditor extends EventTarget {
 
   /** A blank graph, viewed from the origin at natural size. */
   clear(): void {
+    this.#file = null;
     this.graph.clear();
     this.canvas.ds.scale = 1;
     this.canvas.ds.offset = [0, 0];
@@ -153,7 +172,7 @@ export class GraphEditor extends EventTarget {
 
   #restore(snapshot: string | null): boolean {
     if (snapshot === null) return false;
-    this.graph.configure(JSON.parse(snapshot));
+    this.graph.configure(openWorkflowFile(JSON.parse(snapshot), this.#catalog) as never);
     this.refreshRunState();
     this.#emitChange();
     return true;

@@ -66,6 +66,8 @@ export class LimelightNode extends LGraphNode {
     // list is left over from the constructor (a saved list that skips widget sockets would duplicate).
     if (Array.isArray(info.inputs)) this.inputs.length = Math.min(this.inputs.length, info.inputs.length);
     this.#restoreMissingInputs();
+    // Adding a socket grows the node to fit; the file's size stays (saving it back must not change it).
+    if (info.size) this.size = [info.size[0], info.size[1]];
   }
 
   /** Older workflows list only the inputs that were linked: add back the sockets this node type declares. */

@@ -5,15 +5,32 @@ import { LimelightNode } from './node-classes.ts';
 
 const NOTE_TYPES = ['Note', 'MarkdownNote'] as const;
 
+const NOTE_COLOUR = '#432';
+const NOTE_BACKGROUND = '#653';
+
 class NoteNode extends LimelightNode {
   override isVirtualNode = true;
+  /** A note from a file without colours (ComfyUI's) is drawn in the note colours but saved without them. */
+  #colourFromFile = true;
 
   constructor(title?: string) {
     super(title ?? 'Note');
     this.addWidget('text', 'text', '', () => LimelightNode.hooks?.changed(), { multiline: true });
-    this.color = '#432';
-    this.bgcolor = '#653';
+    this.color = NOTE_COLOUR;
+    this.bgcolor = NOTE_BACKGROUND;
     this.setSize([320, 140]);
+  }
+
+  override onConfigure(info: Parameters<LimelightNode['onConfigure']>[0]): void {
+    super.onConfigure(info);
+    this.#colourFromFile = info.color !== undefined || info.bgcolor !== undefined;
+  }
+
+  override onSerialize(serialised: Parameters<LimelightNode['onSerialize']>[0]): void {
+    super.onSerialize(serialised);
+    if (this.#colourFromFile || this.color !== NOTE_COLOUR || this.bgcolor !== NOTE_BACKGROUND) return;
+    delete serialised.color;
+    delete serialised.bgcolor;
   }
 
   override onDrawForeground(ctx: CanvasRenderingContext2D): void {

@@ -150,6 +150,13 @@ export class RunState {
     this.#finish('failed', issues.find((i) => i.node_id === undefined)?.message ?? null);
   }
 
+  /** Shows outputs of an earlier run (a past run reopened, or the page reloaded), by node id. */
+  showOutputs(outputs: Record<string, unknown>): void {
+    for (const [node, output] of Object.entries(outputs)) {
+      if (output && typeof output === 'object' && !Array.isArray(output)) this.outputs.set(node, output as Record<string, unknown>);
+    }
+  }
+
   /** Forgets everything (another workflow was opened). */
   reset(): void {
     this.#startRun(null);

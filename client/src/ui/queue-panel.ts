@@ -1,17 +1,24 @@
-// The queue and history panel: running and pending prompts (cancel a queued one) and past runs (load
-// the workflow they ran).
+// The queue and history panel: running and pending prompts (cancel one, or clear the queue) and past
+// runs with their name, time, duration, outcome and output thumbnail (load the workflow with its
+// outputs, or clear the history).
 import type { Prompt } from '../../../common/prompt.ts';
 import { isWorkflow } from '../../../common/workflow.ts';
-import type { HistoryEntry, QueueItem } from '../api/api-client.ts';
+import type { HistoryEntry, QueueItem } from '../api/protocol-types.ts';
 import type { App } from '../app.ts';
 import { promptToWorkflow } from '../../../common/prompt-to-workflow.ts';
+import { formatDuration, formatTime, summarizeHistory, summarizeQueued, type RunOutcome, type RunSummary } from '../model/run-summary.ts';
 import { button, element } from './elements.ts';
 
-function itemLabel(item: QueueItem): string {
-  const workflow = item[3]?.extra_pnginfo?.workflow;
-  const nodes = isWorkflow(workflow) ? workflow.nodes.length : Object.keys(item[2] ?? {}).length;
-  return `#${item[0]} · ${nodes} nodes · ${item[1].slice(0, 8)}`;
+function summaryLine(run: RunSummary): string {
+  const parts: string[] = [];
+  const at = run.startedAt ?? run.queuedAt;
+  if (at !== undefined) parts.push(formatTime(at));
+  if (run.duration !== undefined) parts.push(formatDuration(run.duration));
+  parts.push(`${run.nodes} nodes`, `#${run.number}`);
+  return parts.join(' · ');
 }
+
+const OUTCOME_LABELS: Record<RunOutcome, string> = { queued: 'queued', running: 'running', success: 'done', error: 'error', interrupted: 'interrupted' };
 
 export class QueuePanel {
   #refreshing = false;
@@ -48,10 +55,10 @@ export class QueuePanel {
       this.#shown = shown;
       this.host.replaceChildren(
         element('h3', { textContent: 'Running' }),
-        ...this.#queueItems(queue.queue_running, false),
-        element('h3', { textContent: 'Queued' }),
-        ...this.#queueItems(queue.queue_pending, true),
-        element('h3', { textContent: 'History' }),
+        ...this.#queueItems(queue.queue_running, true),
+        this.#heading('Queued', button('Clear queue', () => this.#act(() => this.app.api.clearQueue()), { id: 'clear-queue', disabled: queue.queue_pending.length === 0 })),
+        ...this.#queueItems(queue.queue_pending, false),
+        this.#heading('History', button('Clear history', () => this.#act(() => this.app.api.clearHistory()), { id: 'clear-history', disabled: Object.keys(history).length === 0 })),
         ...this.#historyItems(history),
       );
     } catch (error) {
@@ -65,41 +72,69 @@ export class QueuePanel {
     }
   }
 
-  #queueItems(items: QueueItem[], cancellable: boolean): HTMLElement[] {
-    if (items.length === 0) return [element('div', { className: 'item', textContent: 'none' })];
-    return items.map((item) =>
+  #heading(title: string, action: HTMLElement): HTMLElement {
+    return element('div', { className: 'heading' }, element('h3', { textContent: title }), action);
+  }
+
+  /** Runs a queue or history change, then shows the lists as they are now. */
+  async #act(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      this.app.notify((error as Error).message, 'error');
+    }
+    this.#shown = '';
+    await this.refresh();
+  }
+
+  #entry(run: RunSummary, action: HTMLElement): HTMLElement {
+    const picture = run.thumbnail
+      ? run.thumbnail.video
+        ? element('video', { className: 'thumbnail', src: `${this.app.api.viewUrl(run.thumbnail.ref)}#t=0.1`, muted: true, preload: 'metadata' })
+        : element('img', { className: 'thumbnail', src: this.app.api.viewUrl(run.thumbnail.ref), alt: '' })
+      : element('div', { className: 'thumbnail' });
+    return element(
+      'div',
+      { className: `item outcome-${run.outcome}`, dataset: { promptId: run.promptId, outcome: run.outcome } },
+      picture,
       element(
         'div',
-        { className: 'item', dataset: { promptId: item[1] } },
-        element('span', { className: 'label', textContent: itemLabel(item) }),
-        cancellable
-          ? button('Cancel', async () => {
-              await this.app.api.deleteQueued([item[1]]);
-              void this.refresh();
-            })
-          : button('Interrupt', () => void this.app.interrupt()),
+        { className: 'label' },
+        element('div', { className: 'name', textContent: run.name, title: run.name }),
+        element('div', { className: 'detail', textContent: summaryLine(run) }),
+        element('div', { className: 'outcome', textContent: OUTCOME_LABELS[run.outcome], title: run.message ?? '' }),
+      ),
+      action,
+    );
+  }
+
+  #queueItems(items: QueueItem[], running: boolean): HTMLElement[] {
+    if (items.length === 0) return [element('div', { className: 'empty', textContent: 'none' })];
+    return items.map((item) =>
+      this.#entry(
+        summarizeQueued(item, running),
+        running
+          ? button('Interrupt', () => void this.app.interrupt())
+          : button('Cancel', () => void this.#act(() => this.app.api.deleteQueued([item[1]]))),
       ),
     );
   }
 
   #historyItems(history: Record<string, HistoryEntry>): HTMLElement[] {
     const entries = Object.entries(history).reverse();
-    if (entries.length === 0) return [element('div', { className: 'item', textContent: 'no runs yet' })];
-    return entries.map(([promptId, entry]) => {
-      const status = entry.status?.status_str ?? (entry.status?.completed ? 'success' : 'unknown');
-      return element(
-        'div',
-        { className: 'item', dataset: { promptId } },
-        element('span', { className: `label status-${status}`, textContent: `${itemLabel(entry.prompt)} · ${status}` }),
-        button('Load', () => this.#load(entry), { title: 'Open the workflow this run used' }),
+    if (entries.length === 0) return [element('div', { className: 'empty', textContent: 'no runs yet' })];
+    return entries.map(([, entry]) => {
+      const run = summarizeHistory(entry);
+      return this.#entry(
+        run,
+        button('Load', () => this.#load(entry, run), { title: 'Open the workflow this run used, with its outputs' }),
       );
     });
   }
 
-  #load(entry: HistoryEntry): void {
+  #load(entry: HistoryEntry, run: RunSummary): void {
     const workflow = entry.prompt[3]?.extra_pnginfo?.workflow;
-    const name = `run-${entry.prompt[1].slice(0, 8)}`;
-    if (isWorkflow(workflow)) this.app.loadWorkflow(workflow, name);
-    else this.app.loadWorkflow(promptToWorkflow(entry.prompt[2] as Prompt, this.app.objectInfo), name);
+    this.app.loadWorkflow(isWorkflow(workflow) ? workflow : promptToWorkflow(entry.prompt[2] as Prompt, this.app.objectInfo), run.name);
+    this.app.showOutputs(entry.outputs ?? {});
   }
 }

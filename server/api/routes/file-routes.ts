@@ -7,8 +7,15 @@ import { checkFilename, checkSubfolder, folderType, resolveFile } from '../safe-
 import { receiveUpload } from '../upload.ts';
 import { asyncRoute } from './handler.ts';
 
-/** Types a browser would run as a page or script on this origin: served as downloads instead. */
-const ACTIVE_CONTENT = new Set(['text/html', 'application/xhtml+xml', 'image/svg+xml', 'application/javascript', 'text/javascript', 'text/css', 'application/xml', 'text/xml']);
+/**
+ * Types shown in the browser; everything else is a download, so nothing a browser could run as a page
+ * or a document on this origin (HTML, XML, PDF, SVG…) is ever shown inline. An allow-list: a type
+ * nobody thought of is a download.
+ */
+function servedInline(contentType: string): boolean {
+  if (contentType === 'image/svg+xml') return false;
+  return /^(image|video|audio)\//.test(contentType) || contentType === 'text/plain' || contentType === 'application/json';
+}
 
 export function fileRoutes(router: Router, ctx: ApiContext): void {
   router.post(
@@ -24,13 +31,13 @@ export function fileRoutes(router: Router, ctx: ApiContext): void {
       const type = folderType(req.query.type, 'output');
       const filename = checkFilename(req.query.filename);
       const subfolder = checkSubfolder(req.query.subfolder);
-      const file = await resolveFile(ctx.folders, type, subfolder, filename);
+      const file = resolveFile(ctx.folders, type, subfolder, filename);
       const info = await stat(file.path).catch(() => null);
       if (!info?.isFile()) throw new HttpError(404, 'not_found', `no file "${[subfolder, filename].filter(Boolean).join('/')}" in the ${type} folder`);
       const contentType = express.static.mime.lookup(file.path);
-      const active = ACTIVE_CONTENT.has(contentType);
-      if (active) res.type('application/octet-stream');
-      res.setHeader('Content-Disposition', `${active ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(filename)}`);
+      const inline = servedInline(contentType);
+      if (!inline) res.type('application/octet-stream');
+      res.setHeader('Content-Disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(filename)}`);
       await new Promise<void>((resolve, reject) => {
         res.sendFile(file.path, { dotfiles: 'allow' }, (error) => (error && !res.headersSent ? reject(error) : resolve()));
       });

@@ -31,45 +31,53 @@ export function infoRoutes(router: Router, ctx: ApiContext): void {
     res.json(definition ? { [definition.type]: ctx.registry.objectInfoFor(definition, ctx.engine.env) } : {});
   });
 
-  router.get('/system_stats', (_req, res) => {
-    const provider = ctx.runtime?.provider() ?? null;
-    res.json({
-      system: {
-        os: process.platform,
-        ram_total: os.totalmem(),
-        ram_free: os.freemem(),
-        comfyui_version: `limelight-${LIMELIGHT_VERSION}`,
-        limelight_version: LIMELIGHT_VERSION,
-        node_version: process.version,
-        python_version: '',
-        pytorch_version: '',
-        onnxruntime_version: packageVersion('onnxruntime-node'),
-        embedded_python: false,
-        argv: process.argv,
-      },
-      devices: [
-        {
-          name: provider ?? 'no model loaded yet',
-          type: provider === null || provider === 'cpu' ? 'cpu' : provider,
-          index: 0,
-          onnxruntime_provider: provider,
-          vram_total: 0,
-          vram_free: 0,
-          torch_vram_total: 0,
-          torch_vram_free: 0,
+  router.get(
+    '/system_stats',
+    asyncRoute(async (_req, res) => {
+      const runner = await ctx.runtime.stats();
+      const provider = runner.provider;
+      res.json({
+        system: {
+          os: process.platform,
+          ram_total: os.totalmem(),
+          ram_free: os.freemem(),
+          comfyui_version: `limelight-${LIMELIGHT_VERSION}`,
+          limelight_version: LIMELIGHT_VERSION,
+          node_version: process.version,
+          python_version: '',
+          pytorch_version: '',
+          onnxruntime_version: packageVersion('onnxruntime-node'),
+          embedded_python: false,
+          argv: process.argv.map(ctx.redact),
         },
-      ],
-    });
-  });
+        devices: [
+          {
+            name: provider ?? 'no model loaded yet',
+            type: provider === null || provider === 'cpu' ? 'cpu' : provider,
+            index: 0,
+            onnxruntime_provider: provider,
+            vram_total: 0,
+            vram_free: 0,
+            torch_vram_total: 0,
+            torch_vram_free: 0,
+          },
+        ],
+        // Limelight addition (ComfyUI clients ignore it): what the engine runner holds between runs.
+        limelight: {
+          memory_cache: { entries: runner.memoryCache.entries, bytes: runner.memoryCache.bytes, budget_bytes: runner.memoryCache.budgetBytes },
+          sessions: runner.sessions.map((s) => ({ file: s.file, provider: s.provider, bytes: s.bytes, in_use: s.inUse })),
+        },
+      });
+    }),
+  );
 
   router.post(
     '/free',
     jsonBody,
     asyncRoute(async (req, res) => {
       const { unload_models, free_memory } = (req.body ?? {}) as { unload_models?: unknown; free_memory?: unknown };
-      if (free_memory === true) ctx.engine.memory.clear();
-      if (unload_models === true) await ctx.runtime?.unloadModels();
-      res.json({ freed_memory: free_memory === true, unloaded_models: unload_models === true && ctx.runtime !== undefined });
+      await ctx.runtime.free({ memory: free_memory === true, models: unload_models === true });
+      res.json({ freed_memory: free_memory === true, unloaded_models: unload_models === true });
     }),
   );
 

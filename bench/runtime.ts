@@ -6,7 +6,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Tensor } from 'onnxruntime-node';
 import Sampler from '../nodes/Sampler.ts';
 import { ensureDemoModel } from '../server/demo/demo-model.ts';
 import { loadModel } from '../server/runtime/model-folder.ts';
@@ -14,9 +13,9 @@ import { gaussianNoise } from '../server/runtime/noise.ts';
 import { inputScale, planSampling } from '../server/runtime/samplers.ts';
 import { sampleLatents } from '../server/runtime/sampling.ts';
 import { sessions } from '../server/runtime/sessions.ts';
-import { floatTensor, timestepTensor } from '../server/runtime/tensors.ts';
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from '../server/runtime/model-values.ts';
+import { isGuided, promptFeeds, stepFeeds } from '../server/runtime/unet-feeds.ts';
 import { decodeLatents, encodeImages } from '../server/runtime/vae.ts';
 import { sampleClipFrames } from '../test/helpers/runtime-fixtures.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
@@ -47,8 +46,9 @@ async function ownRunRatio({ model, positive, latent }: Setup): Promise<number> 
 }
 
 /**
- * The Sampler's UNet calls alone: per batch and step, the CFG rows (empty prompt, then the prompt) and the
- * batch's latents noised to that step's σ and scaled as the UNet sees them. Only session.run is timed.
+ * The Sampler's UNet calls alone, fed by the Sampler's own feed builders: per batch and step, the CFG rows
+ * (empty prompt, then the prompt) and the batch's latents noised to that step's σ and scaled as the UNet
+ * sees them. Only session.run is timed.
  */
 async function rawRuns({ model, positive, latent }: Setup): Promise<number> {
   const plan = planSampling(model.scheduler, SETTINGS);
@@ -59,12 +59,8 @@ async function rawRuns({ model, positive, latent }: Setup): Promise<number> {
   try {
     for (let start = 0; start < latent.frames.length; start += SETTINGS.batch_size) {
       const frames = latent.frames.slice(start, start + SETTINGS.batch_size);
-      const rows = 2 * frames.length;
-      const context = new Float32Array(rows * positive.embeddings.length);
-      for (let r = 0; r < rows; r++) context.set(r < frames.length ? positive.emptyPrompt : positive.embeddings, r * positive.embeddings.length);
-      const feeds: Record<string, Tensor> = {
-        encoder_hidden_states: floatTensor(model.unet.floatType, context, [rows, positive.sequenceLength, positive.hiddenSize]),
-      };
+      const rows = (isGuided(model, SETTINGS.cfg) ? 2 : 1) * frames.length;
+      const feeds = promptFeeds(model, positive, positive.emptyPrompt, frames.length, SETTINGS.cfg);
       const sample = new Float32Array(rows * size);
       for (const [step, timestep] of plan.timesteps.entries()) {
         const sigma = plan.sigmas[step];
@@ -73,8 +69,7 @@ async function rawRuns({ model, positive, latent }: Setup): Promise<number> {
           const source = frames[r % frames.length];
           for (let j = 0; j < size; j++) sample[r * size + j] = (source[j] + sigma * noise[j]) * scale;
         }
-        feeds.sample = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
-        feeds.timestep = timestepTensor(model.unet, timestep, rows);
+        Object.assign(feeds, stepFeeds(model, sample, [rows, latent.channels, latent.height, latent.width], timestep));
         const begin = performance.now();
         await lease.session.run(feeds);
         total += performance.now() - begin;

@@ -2,7 +2,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodePng } from '../server/media/image-io.ts';
 import { reserveOutputFile, validateOutputPrefix, type OutputFileRef, type ReservedFile } from '../server/media/output-files.ts';
-import { MAX_CRF, openVideoEncoder, VIDEO_FORMAT_EXTENSIONS, type VideoFormat } from '../server/media/video-encode.ts';
+import { MAX_CRF, openVideoEncoder, VIDEO_FORMAT_EXTENSIONS } from '../server/media/video-encode.ts';
 import { embedInPng, metadataFor, sidecarPath, sidecarText, withStability, type WorkflowMetadata } from '../server/media/workflow-metadata.ts';
 import { defineNode, writeWhole, type ExecuteContext, type SinkWriter } from '../server/engine/node-contract.ts';
 import type { Metrics } from '../server/analysis/stability.ts';
@@ -60,7 +60,7 @@ interface FrameWriter {
 interface EncodeInputs {
   images: ImageBatch;
   fps: number;
-  format: string;
+  format: (typeof FORMATS)[number];
   crf: number;
   filename_prefix: string;
   metrics?: Metrics;
@@ -68,9 +68,8 @@ interface EncodeInputs {
 
 /** Checks the settings, reserves the output name and starts the writer, on the first frames. */
 async function startWriter({ images, fps, format, crf, filename_prefix }: EncodeInputs, ctx: ExecuteContext): Promise<FrameWriter> {
-  if (!(FORMATS as readonly string[]).includes(format)) throw new NodeInputError('format', `unknown format "${format}"; pick one of ${FORMATS.join(', ')}`);
   if (images.frames.length === 0) throw new NodeInputError('images', 'no frames to encode; check the node feeding images');
-  const videoFormat = format === 'png-sequence' ? undefined : (format as VideoFormat);
+  const videoFormat = format === 'png-sequence' ? undefined : format;
   if (videoFormat && crf > MAX_CRF[videoFormat]) {
     throw new NodeInputError('crf', `crf ${crf} is above ${MAX_CRF[videoFormat]}, the highest ${format} accepts; lower it`);
   }

@@ -2,8 +2,6 @@ import path from 'node:path';
 import { NoCrossAttentionError } from '../server/onnx/cross-attention-patch.ts';
 import { injectAttention, parseWords } from '../server/onnx/inject.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
-import type { DiffusionModel } from '../server/runtime/model-values.ts';
-import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
@@ -13,6 +11,7 @@ export default defineNode({
   description:
     'The spotlight: where the mask is white the prompt acts as usual; where it is black the UNet\'s cross-attention to the prompt is scaled by (1 − weight), so that area keeps its look. 0.8 is the usual weight; 1.0 is rigid ("flat sticker"), 0.1 barely holds. Chain two for two masks on two word groups.',
   version: 1,
+  recordsNodeId: true,
   inputs: {
     required: {
       model: { type: 'MODEL' },
@@ -33,17 +32,16 @@ export default defineNode({
   // Streamed, each chunk's MODEL carries the chunk's masks (on the clip's axis) to the Sampler of that chunk.
   stream: { kind: 'per-frame' },
   execute: async ({ model, mask, weight, words }, ctx) => {
-    const masks = mask as MaskBatch;
-    if (masks.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');
+    if (mask.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');
     try {
       const injected = await injectAttention(
-        model as DiffusionModel,
-        { masks, weight, words: parseWords(words ?? '') },
+        model,
+        { nodeId: ctx.nodeId, masks: mask, weight, words: parseWords(words ?? '') },
         path.join(ctx.folders.temp, 'patched-models'),
       );
       return { outputs: [injected] };
     } catch (error) {
-      if (error instanceof NoCrossAttentionError) throw new NodeInputError('model', `${(model as DiffusionModel).name}: ${error.message}`);
+      if (error instanceof NoCrossAttentionError) throw new NodeInputError('model', `${model.name}: ${error.message}`);
       throw error;
     }
   },

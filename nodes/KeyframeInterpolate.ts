@@ -1,6 +1,6 @@
-import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers, type Easing } from '../server/masks/keyframes.ts';
+import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers } from '../server/masks/keyframes.ts';
 import { crossfadeMasks, maskArea, morphKey, morphMasks, overlapAligned, overlapInPlace, type MorphKey } from '../server/masks/mask-morph.ts';
-import { defineNode } from '../server/engine/node-contract.ts';
+import { defineNode, keysOf } from '../server/engine/node-contract.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
 import { axisOf } from '../server/frame-axis.ts';
@@ -68,7 +68,7 @@ export default defineNode({
       frame_count: { type: 'INT', default: 64, min: 1, max: 100_000, tooltip: 'frames to produce (link it from Load Video)' },
       end_frame: { type: 'INT', default: 0, min: 0, max: 100_000, tooltip: 'stretch the timing so the last keyframe lands on this frame (0 = as typed, the last mask holds to the end)' },
       method: { type: 'COMBO', options: METHODS, default: 'morph' },
-      easing: { type: 'COMBO', options: Object.keys(EASINGS), default: 'linear' },
+      easing: { type: 'COMBO', options: keysOf(EASINGS), default: 'linear' },
     },
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
@@ -81,8 +81,6 @@ export default defineNode({
   },
   stream: { kind: 'per-frame', whole: ['masks'] },
   execute: ({ masks, keyframes, frame_count, end_frame, method, easing }, ctx) => {
-    if (!(METHODS as readonly string[]).includes(method)) throw new NodeInputError('method', `unknown method "${method}"; pick morph or crossfade`);
-    if (!(easing in EASINGS)) throw new NodeInputError('easing', `unknown easing "${easing}"; pick one of ${Object.keys(EASINGS).join(', ')}`);
     const frames = parseKeyframes(keyframes);
     checkKeyframes(frames, masks.masks.length, frame_count, end_frame);
     const { width, height } = masks;
@@ -93,7 +91,7 @@ export default defineNode({
     const warnings = start === 0 ? gapWarnings(keys, frames, method, width, height) : [];
     for (const warning of warnings) ctx.log.warn(warning);
 
-    const schedule = keyframeSchedule(keyframePositions(frames, end_frame), frame_count, easing as Easing).slice(start, end);
+    const schedule = keyframeSchedule(keyframePositions(frames, end_frame), frame_count, easing).slice(start, end);
     const out = schedule.map(({ from, to, u }, i) => {
       ctx.progress(i + 1, schedule.length, { frame: i + 1, frames: schedule.length, label: method });
       const [a, b] = [keys[from]!, keys[to]!];

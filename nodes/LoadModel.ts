@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { folderFingerprint } from '../server/file-identity.ts';
 import { listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
-import { DEVICES, type Device } from '../server/runtime/sessions.ts';
+import { DEVICES } from '../server/runtime/sessions.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
 
@@ -31,7 +31,7 @@ export default defineNode({
   execute: async ({ model, device }, ctx) => {
     let loaded;
     try {
-      loaded = await loadModel(path.join(ctx.folders.models, model), device as Device);
+      loaded = await loadModel(path.join(ctx.folders.models, model), device);
     } catch (error) {
       throw new NodeInputError('model', (error as Error).message);
     }

@@ -1,6 +1,5 @@
 import { featherMask, invertMask, maskFromBytes, maskFromRgb, resizeMask, thresholdMask, type MaskChannel } from '../server/masks/mask-ops.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
-import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
 import { sameFramesAs } from '../server/engine/frame-counts.ts';
@@ -30,8 +29,7 @@ export default defineNode({
   frames: sameFramesAs('images'),
   stream: { kind: 'per-frame' },
   execute: ({ images, channel, threshold, invert, feather, match_size }, ctx) => {
-    if (!(CHANNELS as readonly string[]).includes(channel)) throw new NodeInputError('channel', `unknown channel "${channel}"; pick one of ${CHANNELS.join(', ')}`);
-    const alphas = (images as ImageBatch).alphas;
+    const alphas = images.alphas;
     if (channel === 'alpha' && !alphas) {
       throw new NodeInputError('channel', 'these frames have no alpha channel (only images with transparency loaded by Load Image or Load Image Sequence do); pick luminance or a colour channel');
     }
@@ -39,7 +37,7 @@ export default defineNode({
     const height = match_size?.height ?? images.height;
     const masks = images.frames.map((frame, i) => {
       ctx.progress(i + 1, images.frames.length, { frame: i + 1, frames: images.frames.length, label: 'masking' });
-      let mask = channel === 'alpha' ? maskFromBytes(alphas![i]!) : maskFromRgb(frame, channel as Exclude<MaskChannel, 'alpha'>);
+      let mask = channel === 'alpha' ? maskFromBytes(alphas![i]!) : maskFromRgb(frame, channel);
       mask = resizeMask(mask, images.width, images.height, width, height);
       if (threshold > 0) mask = thresholdMask(mask, threshold);
       if (invert) mask = invertMask(mask);

@@ -1,4 +1,4 @@
-import { defineNode } from '../server/engine/node-contract.ts';
+import { defineNode, keysOf } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
 
 const OPERATIONS = {
@@ -11,8 +11,6 @@ const OPERATIONS = {
   power: Math.pow,
 } as const;
 
-type Operation = keyof typeof OPERATIONS;
-
 export default defineNode({
   type: 'Math',
   displayName: 'Math',
@@ -22,7 +20,7 @@ export default defineNode({
   inputs: {
     required: {
       a: { type: 'FLOAT', default: 0, min: -1e12, max: 1e12, step: 0.01 },
-      operation: { type: 'COMBO', options: Object.keys(OPERATIONS), default: 'add' },
+      operation: { type: 'COMBO', options: keysOf(OPERATIONS), default: 'add' },
       b: { type: 'FLOAT', default: 0, min: -1e12, max: 1e12, step: 0.01 },
     },
   },
@@ -31,7 +29,7 @@ export default defineNode({
     { type: 'INT', name: 'INT', tooltip: 'the result rounded to the nearest integer' },
   ],
   execute: ({ a, operation, b }) => {
-    const result = OPERATIONS[operation as Operation](a, b);
+    const result = OPERATIONS[operation](a, b);
     if (!Number.isFinite(result)) {
       throw new NodeInputError('b', `${a} ${operation} ${b} is not a finite number; change a or b`);
     }

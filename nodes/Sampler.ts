@@ -1,10 +1,8 @@
-import { keepMaskProblem } from '../server/runtime/keep-mask.ts';
 import { latentPreviewFor, throttledPreview } from '../server/runtime/latent-preview.ts';
-import { SAMPLER_NAMES, type SamplerName } from '../server/runtime/samplers.ts';
-import { checkConditioning, sampleLatents } from '../server/runtime/sampling.ts';
+import { SAMPLER_NAMES } from '../server/runtime/samplers.ts';
+import { sampleLatents } from '../server/runtime/sampling.ts';
 import { requireCarriedFit, requireFit } from '../server/engine/frame-counts.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
-import { NodeInputError } from '../server/errors.ts';
 
 export default defineNode({
   type: 'Sampler',
@@ -46,21 +44,7 @@ export default defineNode({
   stream: { kind: 'per-frame', batch: (literals) => (typeof literals.batch_size === 'number' ? literals.batch_size : undefined) },
   execute: async (inputs, ctx) => {
     const { model, positive, negative, latent, keep_mask: keepMask } = inputs;
-    const problem = checkConditioning(model, positive, negative);
-    if (problem) throw new NodeInputError(negative && problem.startsWith('negative') ? 'negative' : 'positive', problem);
-    if (latent.channels !== model.latentChannels) {
-      throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
-    }
-    const multiple = model.latentMultiple;
-    if (latent.width % multiple !== 0 || latent.height % multiple !== 0) {
-      throw new NodeInputError(
-        'latent',
-        `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
-      );
-    }
-    const maskProblem = keepMask ? keepMaskProblem(keepMask, latent) : null;
-    if (maskProblem) throw new NodeInputError('keep_mask', maskProblem);
-    // Live previews only when someone watches (the editor), fitted once per VAE.
+    // Live previews only when someone watches (the editor), fitted once per VAE. sampleLatents checks every input before it samples.
     const previewMap =
       ctx.preview && model.previewVae
         ? await latentPreviewFor(model.previewVae).catch((error: Error) => ctx.log.warn(`no live previews: ${error.message}`))
@@ -74,7 +58,7 @@ export default defineNode({
         seed: inputs.seed,
         steps: inputs.steps,
         cfg: inputs.cfg,
-        sampler: inputs.sampler as SamplerName,
+        sampler: inputs.sampler,
         temperature: inputs.temperature,
         denoise: inputs.denoise,
         batchSize: inputs.batch_size,

@@ -1,7 +1,7 @@
 import { StabilityMeter, type StabilityMetrics } from '../server/analysis/stability.ts';
 import { requireFit } from '../server/engine/frame-counts.ts';
 import { defineNode, writeWhole, type ExecuteContext, type SinkWriter } from '../server/engine/node-contract.ts';
-import { frameSlot } from '../server/frame-axis.ts';
+import { maskCountProblem, maskForFrame } from '../server/masks/mask-frames.ts';
 import type { ImageBatch } from '../server/media/image-batch.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
@@ -58,11 +58,10 @@ function openReport(ctx: ExecuteContext): SinkWriter<ReportInputs> {
       }
       meter ??= new StabilityMeter(source.width, source.height);
       const { start, frames } = range ?? { start: 0, frames: source.frames.length };
-      // One mask = every frame, otherwise one per frame (a whole list shorter than the clip holds its last mask).
-      const maskOf = (i: number) => {
-        const slot = frameSlot(mask!.masks.length, mask!.axis, start + i, frames) ?? Math.min(start + i, mask!.masks.length - 1);
-        return { values: mask!.masks[slot]!, width: mask!.width, height: mask!.height };
-      };
+      const span = { start, end: start + Math.min(source.frames.length, result.frames.length), clipFrames: frames };
+      const maskProblem = mask ? maskCountProblem('mask', mask, span) : null;
+      if (maskProblem) throw new NodeInputError('mask', maskProblem);
+      const maskOf = (i: number) => ({ values: maskForFrame(mask!, start + i, frames), width: mask!.width, height: mask!.height });
       meter.add(source, result, mask && maskOf);
     },
     async finish() {

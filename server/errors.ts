@@ -8,11 +8,15 @@ export class LimelightError extends Error {
   }
 }
 
-/** Bad user input to a node: shown with the node and the input it names. */
+/**
+ * Bad user input to a node: shown with the node and the input it names. `nodeId` names another node whose
+ * input is at fault (found only downstream, e.g. by the Sampler); absent = the node that threw.
+ */
 export class NodeInputError extends LimelightError {
   constructor(
     readonly inputName: string,
     message: string,
+    readonly nodeId?: string,
   ) {
     super(message);
   }

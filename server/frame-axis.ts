@@ -21,16 +21,22 @@ export function axisOf(range: FrameRange): FrameAxis {
   return { start: range.start, frames: range.frames };
 }
 
+/** The one rule for a whole batch on a clip: one item serves every frame, otherwise there is one per frame. */
+export function fitsClip(length: number, clipFrames: number): boolean {
+  return length === 1 || length === clipFrames;
+}
+
 /**
  * The index into a batch of `length` items (masks, frames) for clip frame `frame` of a clip of
  * `clipFrames` frames, by the one rule: one item = every frame, otherwise one per frame (counted from the
  * batch's axis start when it has one). Undefined when the batch does not cover that frame.
  */
 export function frameSlot(length: number, axis: FrameAxis | undefined, frame: number, clipFrames: number): number | undefined {
-  if (length === 1 && !axis) return 0;
   if (axis) {
     const slot = frame - axis.start;
     return axis.frames === clipFrames && slot >= 0 && slot < length ? slot : undefined;
   }
-  return length === clipFrames && frame >= 0 && frame < length ? frame : undefined;
+  if (!fitsClip(length, clipFrames)) return undefined;
+  if (length === 1) return 0;
+  return frame >= 0 && frame < length ? frame : undefined;
 }

@@ -1,10 +1,10 @@
-import type { ImageBatch } from '../media/image-batch.ts';
-import type { MaskBatch } from '../masks/mask-batch.ts';
 // A cheap, model-free temporal stability report on luma at about 128 px (REFERENCE §3). Region weights
 // per frame: inside = min(M_t, M_{t−1}), outside = 1 − inside (no mask: everything is outside).
 //   D2_R(X)   = mean_t mean_{p∈R} |Y(X_t) − ½(Y(X_{t−1}) + Y(X_{t+1}))|   (flicker; low under smooth motion)
 //   Flicker_R = (D2_R(out) + 1e-3) / (D2_R(src) + 1e-3)                    (≈ 1 good, > 1.5 visible)
 //   Leak_out  = mean over outside of |Y(out_t) − Y(src_t)|                  (did black mean "ignore"?)
+import type { ImageBatch } from '../media/image-batch.ts';
+import type { MaskBatch } from '../masks/mask-batch.ts';
 
 /** Named measurements shown on a node, in the CLI and in the history; null where one does not apply (no mask). */
 export type Metrics = Readonly<Record<string, number | string | null>>;
@@ -12,14 +12,15 @@ export type Metrics = Readonly<Record<string, number | string | null>>;
 const ANALYSIS_SIDE = 128;
 const EPSILON = 1e-3;
 
-export interface StabilityMetrics {
+/** A type, not an interface, so it is a METRICS value (a record of numbers). */
+export type StabilityMetrics = {
   flicker_inside: number | null;
   flicker_outside: number | null;
   leak_outside: number | null;
   /** 0–100: 100 = no flicker added and nothing changed outside the mask (formula: stabilityScore). */
   score: number;
   frames: number;
-}
+};
 
 interface Grid {
   width: number;

@@ -2,7 +2,7 @@
 // emits ComfyUI's events. It knows nothing of HTTP or WebSockets.
 import type { ComboEnvironment, ExecuteContext, NodeDefinition, NodeResult } from './node-contract.ts';
 import type { NodeRegistry } from './node-registry.ts';
-import { nodeCacheKey } from './cache-key.ts';
+import { keyParts, nodeCacheKey } from './cache-key.ts';
 import { DiskCache } from './disk-cache.ts';
 import type { EngineEvent, EventSink, ExecutionErrorData } from '../../common/events.ts';
 import { executionError } from './execution-error.ts';
@@ -16,7 +16,8 @@ import { descendants, planStreams, type StreamRegion } from './stream-plan.ts';
 import { runStream, type KeptState } from './stream-run.ts';
 import type { FrameRange } from '../frame-axis.ts';
 import type { ClipProgress } from '../../common/events.ts';
-import { frameCountRefusal, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
+import type { ErrorDetail } from '../../common/node-errors.ts';
+import { frameCountRefusal, linkedValueError, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
 import { byteSize, deepFreeze, MutationGuard } from './cached-values.ts';
 import type { Folders, Logger } from '../config.ts';
 import { InternalError, LimelightError, NodeInputError } from '../errors.ts';
@@ -69,6 +70,17 @@ class InterruptedError extends LimelightError {}
 
 /** Error for a node that wrote into one of its (shared, cached) inputs. */
 class InputMutatedError extends NodeInputError {}
+
+/**
+ * A linked value its input does not accept. Named by validation's error type (e.g. value_not_in_list)
+ * rather than its class, so it reads as the same refusal a literal value gets.
+ */
+class LinkedValueError extends NodeInputError {
+  constructor(detail: ErrorDetail) {
+    super(detail.extra_info.input_name ?? '', detail.details);
+    this.name = detail.type;
+  }
+}
 
 const silentLog: Logger = { info: () => {}, warn: () => {} };
 
@@ -321,10 +333,7 @@ class PromptRun {
 
   private async keyOf(node: ValidNode): Promise<string> {
     const fingerprint = node.definition.fingerprint ? await node.definition.fingerprint(node.literals, { folders: this.folders }) : undefined;
-    return nodeCacheKey(
-      { type: node.type, version: node.definition.version, literals: node.literals, fingerprint, links: node.links },
-      (source) => this.keys.get(source)!,
-    );
+    return nodeCacheKey(keyParts(node, fingerprint), (source) => this.keys.get(source)!);
   }
 
   /** Nodes whose output is not cached; a cached node needs no work (its value is loaded only if a running node reads it). */
@@ -385,6 +394,8 @@ class PromptRun {
       const entry = await this.entryFor(source);
       sources.set(name, entry);
       inputs[name] = entry.outputs[slot];
+      const refused = linkedValueError(node.definition, name, inputs[name], { folders: this.folders });
+      if (refused) throw new LinkedValueError(refused);
     }
     this.emit({ type: 'executing', data: { node: node.id, display_node: node.id, prompt_id: this.promptId } });
     const result = checkedResult(node.definition, await node.definition.execute(inputs, this.contextFor(node)));
@@ -464,12 +475,15 @@ class PromptRun {
       return { status: 'interrupted', outputs: this.uiOutputs, executed: this.executed, cached };
     }
     const err = error instanceof Error ? error : new Error(String(error));
+    // An input error may name the upstream node whose input is at fault (an injected mask the Sampler refuses).
+    const named = err instanceof NodeInputError && err.nodeId !== undefined ? this.nodes.get(err.nodeId) : undefined;
+    const blamed = named ?? node ?? undefined;
     const data = executionError({
       promptId: this.promptId,
       error: err,
-      node: node ?? undefined,
+      node: blamed,
       executed: this.executed,
-      currentInputs: node ? summariseInputs(node) : {},
+      currentInputs: blamed ? summariseInputs(blamed) : {},
     });
     this.emit({ type: 'execution_error', data });
     return { status: 'error', outputs: this.uiOutputs, executed: this.executed, cached, error: data };

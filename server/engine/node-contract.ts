@@ -49,11 +49,12 @@ export interface ComboEnvironment {
   folders: Folders;
 }
 
-export interface ComboInput extends InputCommon {
+/** A choice among options; a fixed `as const` list types the value as the union of its options. */
+export interface ComboInput<Option extends string = string> extends InputCommon {
   type: 'COMBO';
   /** Fixed options, or a function listing them now (files in the input folder, model folders…). */
-  options: readonly string[] | ((env: ComboEnvironment) => string[]);
-  default?: string;
+  options: readonly Option[] | ((env: ComboEnvironment) => Option[]);
+  default?: NoInfer<Option>;
   /** The editor offers an upload button that adds files of this kind to the input folder. */
   upload?: 'image' | 'video' | 'image,video';
 }
@@ -148,22 +149,28 @@ export async function writeWhole<I>(writer: SinkWriter<I>, inputs: I): Promise<N
   }
 }
 
+/** The value an output socket carries, by its declared type. */
+type OutputValue<S extends OutputSpec> = S extends { type: infer T extends keyof SocketValueMap } ? SocketValueMap[T] : unknown;
+
 /** What `execute` returns: one value per declared output, plus an optional UI payload for output nodes. */
-export interface NodeResult {
-  outputs: unknown[];
+export interface NodeResult<Out extends readonly OutputSpec[] = readonly OutputSpec[]> {
+  outputs: { -readonly [K in keyof Out]: OutputValue<Out[K]> };
   /** Shown on the node and kept in the history, e.g. `{images: [{filename, subfolder, type}]}`. */
   ui?: Record<string, unknown>;
 }
 
+/** The value an input receives: validation (literals) and the engine (linked COMBO values) guarantee it. */
 type ValueOf<S extends InputSpec> = S extends IntInput | FloatInput
   ? number
-  : S extends StringInput | ComboInput
-    ? string
-    : S extends BooleanInput
-      ? boolean
-      : S extends { type: infer T extends keyof SocketValueMap }
-        ? SocketValueMap[T]
-        : unknown;
+  : S extends ComboInput<infer Option>
+    ? Option
+    : S extends StringInput
+      ? string
+      : S extends BooleanInput
+        ? boolean
+        : S extends { type: infer T extends keyof SocketValueMap }
+          ? SocketValueMap[T]
+          : unknown;
 
 export type InputValues<R extends Record<string, InputSpec>, O extends Record<string, InputSpec>> = {
   [K in keyof R]: ValueOf<R[K]>;
@@ -171,9 +178,11 @@ export type InputValues<R extends Record<string, InputSpec>, O extends Record<st
   [K in keyof O]?: ValueOf<O[K]>;
 };
 
+/** A node type: R and O are its required and optional inputs, Out its outputs; values are typed from them. */
 export interface NodeDefinition<
   R extends Record<string, InputSpec> = Record<string, InputSpec>,
   O extends Record<string, InputSpec> = Record<string, InputSpec>,
+  Out extends readonly OutputSpec[] = readonly OutputSpec[],
 > {
   /** Type id used in prompts and workflows (`class_type`). */
   type: string;
@@ -184,11 +193,16 @@ export interface NodeDefinition<
   /** Bump when the node's behaviour changes: it is part of the cache key. */
   version: number;
   inputs: { required: R; optional?: O };
-  outputs: readonly OutputSpec[];
+  outputs: Out;
   /** Output nodes are what a prompt executes; everything else runs only as their ancestor. */
   output?: boolean;
   /** Outputs may be written to the disk cache tier (they are plain data: typed arrays, numbers, strings). */
   persist?: boolean;
+  /**
+   * Outputs record this node's id (ctx.nodeId), so that an error found downstream names this node: the id is
+   * then part of the cache key, and an output cached for another prompt never names a node of that prompt.
+   */
+  recordsNodeId?: boolean;
   /** Content identity of file inputs (e.g. a hash of the video file), so an edited file is not served from cache. */
   fingerprint?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | Promise<string>;
   /** Checks beyond types and ranges; return an error message (or throw a NodeInputError naming the input), or null when the inputs are fine. */
@@ -197,15 +211,21 @@ export interface NodeDefinition<
   frames?: FrameRule;
   /** How it treats the clip's frames when the engine streams the clip (absent: it needs whole values and runs once). */
   stream?: PerFrameStream | SinkStream<InputValues<R, O>>;
-  execute(inputs: InputValues<R, O>, ctx: ExecuteContext): NodeResult | Promise<NodeResult>;
+  execute(inputs: InputValues<R, O>, ctx: ExecuteContext): NodeResult<Out> | Promise<NodeResult<Out>>;
 }
 
-/** Declares a node type with its input values typed from the declaration. */
+/** Declares a node type; its input values are typed from the declaration, and the definition keeps those types. */
 export function defineNode<
   const R extends Record<string, InputSpec>,
   const O extends Record<string, InputSpec> = Record<never, InputSpec>,
->(definition: NodeDefinition<R, O>): NodeDefinition {
-  return definition as unknown as NodeDefinition;
+  const Out extends readonly OutputSpec[] = readonly [],
+>(definition: NodeDefinition<R, O, Out>): NodeDefinition<R, O, Out> {
+  return definition;
+}
+
+/** The keys of a record as a typed options list (e.g. a COMBO over the operations a table implements). */
+export function keysOf<K extends string>(record: Record<K, unknown>): K[] {
+  return Object.keys(record) as K[];
 }
 
 /** Primitive inputs take a literal value (a widget in the editor) or a link. */

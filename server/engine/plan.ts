@@ -2,7 +2,7 @@
 // Plans of such "pure" prompts are remembered by the prompt's text, so re-queuing an unchanged prompt
 // skips validation and hashing (a prompt that reads files is always checked again: files change).
 import type { NodeDefinition } from './node-contract.ts';
-import { nodeCacheKey } from './cache-key.ts';
+import { keyParts, nodeCacheKey } from './cache-key.ts';
 import { executionOrder } from './order.ts';
 import type { ValidNode } from './validate.ts';
 
@@ -27,7 +27,7 @@ export function makePlan(nodes: Map<string, ValidNode>, outputs: string[]): Plan
   const keys = new Map<string, string>();
   for (const id of order) {
     const node = nodes.get(id)!;
-    keys.set(id, nodeCacheKey({ type: node.type, version: node.definition.version, literals: node.literals, links: node.links }, (s) => keys.get(s)!));
+    keys.set(id, nodeCacheKey(keyParts(node), (s) => keys.get(s)!));
   }
   return { nodes, outputs, order, keys };
 }

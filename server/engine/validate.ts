@@ -127,6 +127,17 @@ class ErrorCollector {
   }
 }
 
+/**
+ * A linked value the input does not accept, found once the source has run: a STRING output may feed a
+ * COMBO input, so only then is its value known (validation checked the literal ones). Null when fine.
+ */
+export function linkedValueError(definition: NodeDefinition, name: string, value: unknown, env: ComboEnvironment): ErrorDetail | null {
+  const spec = definition.inputs.required[name] ?? definition.inputs.optional?.[name];
+  if (spec?.type !== 'COMBO') return null;
+  const checked = coerceLiteral(name, spec, value, env);
+  return 'error' in checked ? checked.error : null;
+}
+
 function allInputs(definition: NodeDefinition): [string, InputSpec, boolean][] {
   const required = Object.entries(definition.inputs.required).map(([n, s]) => [n, s, true] as [string, InputSpec, boolean]);
   const optional = Object.entries(definition.inputs.optional ?? {}).map(([n, s]) => [n, s, false] as [string, InputSpec, boolean]);

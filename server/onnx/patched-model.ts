@@ -15,7 +15,12 @@ export interface PatchedModel {
   path: string;
   layers: CrossAttentionLayer[];
   biasInputs: BiasInput[];
+  /** The source UNet's content hash (16 hex digits) and the surgery version: what identifies the patched graph. */
+  sourceHash: string;
+  surgeryVersion: number;
 }
+
+type PatchedFile = Omit<PatchedModel, 'sourceHash' | 'surgeryVersion'>;
 
 function externalLocations(model: ModelProto): string[] {
   const locations = new Set<string>();
@@ -26,9 +31,9 @@ function externalLocations(model: ModelProto): string[] {
   return [...locations];
 }
 
-async function readSidecar(file: string): Promise<PatchedModel | null> {
+async function readSidecar(file: string): Promise<PatchedFile | null> {
   try {
-    const data = JSON.parse(await readFile(`${file}.json`, 'utf8')) as Omit<PatchedModel, 'path'>;
+    const data = JSON.parse(await readFile(`${file}.json`, 'utf8')) as Omit<PatchedFile, 'path'>;
     await stat(file);
     return { path: file, layers: data.layers, biasInputs: data.biasInputs };
   } catch {
@@ -64,6 +69,10 @@ async function removeStalePatches(dir: string, base: string, current: string): P
 /** The patched model for `source` (a UNet .onnx), building it on first use. */
 export async function ensurePatchedModel(source: string, fallbackDir: string): Promise<PatchedModel> {
   const hash = (await fileFingerprint(path.resolve(source))).slice(0, 16);
+  return { ...(await patchedFile(source, hash, fallbackDir)), sourceHash: hash, surgeryVersion: SURGERY_VERSION };
+}
+
+async function patchedFile(source: string, hash: string, fallbackDir: string): Promise<PatchedFile> {
   // A dot-file, so folder fingerprints (which skip dot-files) do not change when it appears.
   const name = `.${path.basename(source, '.onnx')}.limelight-attention-v${SURGERY_VERSION}-${hash}.onnx`;
   const beside = path.join(path.dirname(source), name);

@@ -1,25 +1,14 @@
 // The Sampler's keep-mask (ComfyUI's "set latent noise mask"): where the mask is black, the latent is
 // reset after every step to the source latent noised to the σ the step landed on, with the noise the
 // frame started from, so that area follows the same noise schedule and ends as the source exactly.
+import { maskForFrame } from '../masks/mask-frames.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
-import { frameSlot } from '../frame-axis.ts';
 import { maskOnLatentGrid } from './latent-padding.ts';
-import type { LatentBatch, LatentPadding } from './model-values.ts';
+import type { LatentPadding } from './model-values.ts';
 
-/** Why a keep-mask does not fit the latent frames (a clip, or a chunk of one on its axis), or null when it does. */
-export function keepMaskProblem(mask: MaskBatch, latent: Pick<LatentBatch, 'frames' | 'axis'>): string | null {
-  const count = mask.masks.length;
-  if (count === 0) return 'the keep_mask batch is empty; connect a mask image, or leave keep_mask unconnected';
-  const start = latent.axis?.start ?? 0;
-  const clipFrames = latent.axis?.frames ?? latent.frames.length;
-  const last = start + latent.frames.length - 1;
-  if (frameSlot(count, mask.axis, start, clipFrames) !== undefined && frameSlot(count, mask.axis, last, clipFrames) !== undefined) return null;
-  return `keep_mask has ${count} masks but the latent has ${clipFrames} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
-}
-
-/** A keep-mask area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
+/** A keep-mask (its count checked with maskCountProblem) area-averaged to the latent grid (placed on its source part when padded), one grid per mask, made on first use. */
 export class LatentKeepMask {
-  private readonly grids = new Map<number, Float32Array>();
+  private readonly grids = new Map<Float32Array, Float32Array>();
 
   constructor(
     private readonly mask: MaskBatch,
@@ -31,11 +20,11 @@ export class LatentKeepMask {
 
   /** Clip frame `frame`'s mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
   forFrame(frame: number): Float32Array {
-    const index = frameSlot(this.mask.masks.length, this.mask.axis, frame, this.clipFrames)!;
-    let grid = this.grids.get(index);
+    const mask = maskForFrame(this.mask, frame, this.clipFrames);
+    let grid = this.grids.get(mask);
     if (!grid) {
-      grid = maskOnLatentGrid(this.mask.masks[index], this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
-      this.grids.set(index, grid);
+      grid = maskOnLatentGrid(mask, this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
+      this.grids.set(mask, grid);
     }
     return grid;
   }

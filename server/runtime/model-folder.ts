@@ -187,7 +187,6 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       scheduler: folder.scheduler,
       latentChannels: channels,
       latentMultiple: folder.unet.latentMultiple,
-      extraInputs: [],
     },
     clip: { kind: 'clip', name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
     vae: {

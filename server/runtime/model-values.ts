@@ -1,6 +1,7 @@
 // The values the model sockets carry (MODEL, CLIP, VAE, CONDITIONING, LATENT). Plain data: models are
 // descriptions (files, device, detected signatures); sessions live in the session cache.
-import type { Tensor } from 'onnxruntime-node';
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import type { BiasInput } from '../onnx/cross-attention-patch.ts';
 import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncoderSignature } from './contract.ts';
 import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
@@ -49,32 +50,39 @@ export interface Conditioning {
   readonly emptyPrompt: Float32Array;
 }
 
-/** One UNet call's batch, as extra-input providers see it. */
-export interface UNetBatch {
-  /** The clip frame index of each frame in the batch (row r is frame frames[r % frames.length]). */
-  readonly frames: readonly number[];
-  /** Frames in the whole clip. */
-  readonly frameCount: number;
-  /** Per row: true for the conditional (positive) half of classifier-free guidance. */
-  readonly conditional: readonly boolean[];
-  readonly latentHeight: number;
-  readonly latentWidth: number;
-  /** Where the source lies in the latent grid, when it was padded (masks map onto the grid by it). */
-  readonly padding?: LatentPadding;
-  readonly step: number;
-  readonly steps: number;
-  readonly positive: Conditioning;
+/** One InjectCrossAttention node's mask on a MODEL. */
+export interface AttentionMask {
+  /** The InjectCrossAttention node it came from: errors about the mask or the words name that node. */
+  readonly nodeId: string;
+  /** One mask for every frame, or one per frame. */
+  readonly masks: MaskBatch;
+  readonly weight: number;
+  /** Lower-case prompt words whose attention follows the mask; empty = the whole prompt. */
+  readonly words: readonly string[];
 }
 
-/** Supplies extra UNet inputs for a batch (e.g. attention biases inserted by graph surgery). */
-export type UNetInputProvider = (batch: UNetBatch) => Record<string, Tensor>;
+/**
+ * Attention masks on a MODEL, as plain data (measured by the memory cache, structured-clone-able): the
+ * bias feeds are built from them when sampling runs (attention-feeds.ts).
+ */
+export interface AttentionInjection {
+  /** The unpatched UNet, which runs again when the weights drop to 0. */
+  readonly sourceFile: string;
+  /** The patched graph (the model's unetFile) is identified by the source's content hash and the surgery version. */
+  readonly sourceHash: string;
+  readonly surgeryVersion: number;
+  /** The patched graph's bias inputs. */
+  readonly biasInputs: readonly BiasInput[];
+  /** In chain order; their biases add. */
+  readonly masks: readonly AttentionMask[];
+}
 
 export interface DiffusionModel {
   readonly kind: 'diffusion-model';
   /** Model folder name, for messages. */
   readonly name: string;
   readonly folder: string;
-  /** The UNet graph to run (graph surgery points this at a patched copy). */
+  /** The UNet graph to run (attention injection points this at a patched copy). */
   readonly unetFile: string;
   readonly device: Device;
   readonly provider: Provider;
@@ -83,7 +91,7 @@ export interface DiffusionModel {
   readonly latentChannels: number;
   /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
   readonly latentMultiple: number;
-  readonly extraInputs: readonly UNetInputProvider[];
+  readonly attention?: AttentionInjection;
   /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
   readonly previewVae?: VaeModel;
 }

@@ -4,15 +4,19 @@
 // Between UNet calls it touches each latent value as few times as it can (guidance in place in the
 // output, the next input written to both CFG halves in one pass, one input buffer for every batch):
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { keepMaskProblem, LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
+import type { InferenceSession } from 'onnxruntime-node';
+import type { MaskBatch } from '../masks/mask-batch.ts';
+import { maskCountProblem, spanOf } from '../masks/mask-frames.ts';
+import { NodeInputError } from '../errors.ts';
+import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
+import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
 import { gaussianNoise, noiseStream } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
-import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
-import type { Conditioning, DiffusionModel, LatentBatch, UNetBatch } from './model-values.ts';
-import type { MaskBatch } from '../masks/mask-batch.ts';
+import { readFloats } from './tensors.ts';
+import { isGuided, promptFeeds, stepFeeds } from './unet-feeds.ts';
+import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
 
 export interface SampleOptions {
   seed: number;
@@ -53,32 +57,34 @@ export interface SampleHooks {
   preview?: { due(): boolean; show(latent: Float32Array): void };
 }
 
-/** diffusers `get_guidance_scale_embedding`: LCM UNets take the guidance scale as a sinusoidal embedding. */
-export function guidanceEmbedding(cfg: number, dim: number, rows: number): Float32Array {
-  const half = Math.floor(dim / 2);
-  const w = (cfg - 1) * 1000;
-  const out = new Float32Array(rows * dim);
-  for (let i = 0; i < half; i++) {
-    const frequency = Math.exp((-Math.log(10000) * i) / Math.max(half - 1, 1));
-    for (let r = 0; r < rows; r++) {
-      out[r * dim + i] = Math.sin(w * frequency);
-      out[r * dim + half + i] = Math.cos(w * frequency);
-    }
-  }
-  return out;
-}
-
-export function checkConditioning(model: DiffusionModel, positive: Conditioning, negative?: Conditioning): string | null {
+/**
+ * The Sampler's inputs, checked once before any sampling: throws a NodeInputError naming the input at
+ * fault, or the InjectCrossAttention node and input whose mask or words do not fit.
+ */
+export function checkSamplingInputs(model: DiffusionModel, positive: Conditioning, negative: Conditioning | undefined, latent: LatentBatch, keepMask?: MaskBatch): void {
   const width = model.unet.contextDim;
   for (const [name, c] of [['positive', positive], ['negative', negative]] as const) {
     if (c && width !== undefined && c.hiddenSize !== width) {
-      return `${name} conditioning is ${c.hiddenSize} wide but ${model.name}'s UNet expects ${width}; encode the prompt with the same model's CLIP`;
+      throw new NodeInputError(name, `${name} conditioning is ${c.hiddenSize} wide but ${model.name}'s UNet expects ${width}; encode the prompt with the same model's CLIP`);
     }
   }
   if (negative && negative.sequenceLength !== positive.sequenceLength) {
-    return `positive has ${positive.sequenceLength} tokens and negative ${negative.sequenceLength}; encode both with the same CLIP`;
+    throw new NodeInputError('negative', `positive has ${positive.sequenceLength} tokens and negative ${negative.sequenceLength}; encode both with the same CLIP`);
   }
-  return null;
+  if (latent.channels !== model.latentChannels) {
+    throw new NodeInputError('latent', `the latents have ${latent.channels} channels but ${model.name}'s UNet takes ${model.latentChannels}; encode with the same model's VAE`);
+  }
+  const multiple = model.latentMultiple;
+  if (latent.width % multiple !== 0 || latent.height % multiple !== 0) {
+    throw new NodeInputError(
+      'latent',
+      `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
+    );
+  }
+  const span = spanOf(latent);
+  const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask, span) : null;
+  if (keepMaskProblem) throw new NodeInputError('keep_mask', keepMaskProblem);
+  if (model.attention) checkAttention(model.attention, positive, span);
 }
 
 export async function sampleLatents(
@@ -89,8 +95,7 @@ export async function sampleLatents(
   options: SampleOptions,
   hooks: SampleHooks = {},
 ): Promise<LatentBatch> {
-  const problem = checkConditioning(model, positive, negative) ?? (options.keepMask ? keepMaskProblem(options.keepMask, latent) : null);
-  if (problem) throw new Error(problem);
+  checkSamplingInputs(model, positive, negative, latent, options.keepMask);
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
     const run = new SamplingRun(lease.session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks);
@@ -127,9 +132,10 @@ class SamplingRun {
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
-  /** The clip's first frame in `latent.frames` and the clip's frame count. */
+  /** The clip's first frame in `latent.frames` and the clip's frame count (a streamed chunk's frames are numbered on the clip). */
   private readonly first: number;
   private readonly clipFrames: number;
+  private readonly attention?: AttentionFeeds;
 
   constructor(
     private readonly session: InferenceSession,
@@ -143,13 +149,13 @@ class SamplingRun {
     this.plan = planSampling(model.scheduler, options);
     this.first = latent.axis?.start ?? 0;
     this.clipFrames = latent.axis?.frames ?? latent.frames.length;
-    // LCM UNets take the guidance scale as an embedding instead of a second pass.
-    this.guided = options.cfg !== 1 && model.unet.timestepCondDim === undefined;
+    this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
     if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames, latent.padding);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, this.clipFrames, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -160,23 +166,6 @@ class SamplingRun {
       if (!this.options.noisePerFrame) this.noiseCache.set(stream, values);
     }
     return values;
-  }
-
-  /** The batch's feeds that stay the same at every step; the rows are unconditional first under CFG (as diffusers orders them). */
-  private batchInputs(frames: readonly number[]): Record<string, Tensor> {
-    const { model, positive, guided } = this;
-    const rowEmbeddings = guided ? [...frames.map(() => this.unconditional), ...frames.map(() => positive.embeddings)] : frames.map(() => positive.embeddings);
-    const rows = rowEmbeddings.length;
-    const context = new Float32Array(rows * positive.embeddings.length);
-    rowEmbeddings.forEach((row, i) => context.set(row, i * positive.embeddings.length));
-    const inputs: Record<string, Tensor> = {
-      encoder_hidden_states: floatTensor(model.unet.floatType, context, [rows, positive.sequenceLength, positive.hiddenSize]),
-    };
-    const conditionDim = model.unet.timestepCondDim;
-    if (conditionDim) {
-      inputs.timestep_cond = floatTensor(model.unet.floatType, guidanceEmbedding(this.options.cfg, conditionDim, rows), [rows, conditionDim]);
-    }
-    return inputs;
   }
 
   /** x·c_in(σ) into frame i's row of the UNet input, and into its conditional row too under CFG. */
@@ -211,27 +200,14 @@ class SamplingRun {
       this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
-    const feeds = this.batchInputs(frames);
+    const feeds = promptFeeds(model, this.positive, this.unconditional, k, options.cfg);
     const sample = this.sample.subarray(0, rows * size);
     const conditional = Array.from({ length: rows }, (_, r) => !guided || r >= k);
 
     for (let step = 0; step <= lastStep; step++) {
       const [sigma, sigmaNext, timestep] = [plan.sigmas[step], plan.sigmas[step + 1], plan.timesteps[step]];
-      // A float16 tensor is a converted copy, so the input is wrapped again at every step.
-      feeds.sample = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
-      feeds.timestep = timestepTensor(model.unet, timestep, rows);
-      const batch: UNetBatch = {
-        frames,
-        frameCount: this.clipFrames,
-        conditional,
-        latentHeight: latent.height,
-        latentWidth: latent.width,
-        padding: latent.padding,
-        step,
-        steps: plan.timesteps.length,
-        positive: this.positive,
-      };
-      for (const provide of model.extraInputs) Object.assign(feeds, provide(batch));
+      Object.assign(feeds, stepFeeds(model, sample, [rows, latent.channels, latent.height, latent.width], timestep));
+      if (this.attention) Object.assign(feeds, this.attention.forBatch(frames, conditional));
       await stopIfAborted(this.hooks.signal);
       const started = performance.now();
       const result = await this.session.run(feeds);

@@ -12,7 +12,7 @@ import { frameNumber, lavfiClip, meanAbsDifference, numberedFrames } from './cli
 import type { ImageBatch } from '../../server/media/image-batch.ts';
 import { NodeInputError } from '../../server/errors.ts';
 
-const DEFAULTS = { fps: 0, format: 'mp4-h264', crf: 19, filename_prefix: 'limelight/video' };
+const DEFAULTS: Omit<Parameters<typeof Encode.execute>[0], 'images' | 'metrics'> = { fps: 0, format: 'mp4-h264', crf: 19, filename_prefix: 'limelight/video' };
 
 async function encode(ctx: TestContext, images: ImageBatch, options: Partial<typeof DEFAULTS> = {}) {
   const result = await Encode.execute({ images, ...DEFAULTS, ...options }, ctx);

@@ -11,7 +11,7 @@ import type { ImageBatch } from '../../server/media/image-batch.ts';
 import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 import { NodeInputError } from '../../server/errors.ts';
 
-const DEFAULTS = { channel: 'luminance', threshold: 0, invert: false, feather: 0 };
+const DEFAULTS: Omit<Parameters<typeof MaskFromImage.execute>[0], 'images'> = { channel: 'luminance', threshold: 0, invert: false, feather: 0 };
 
 function maskOf(images: ImageBatch, options: Partial<typeof DEFAULTS> & { match_size?: ImageBatch } = {}): MaskBatch {
   // MaskFromImage runs synchronously, so its input errors throw straight from execute.

@@ -35,8 +35,8 @@ describe('sample media', () => {
     const [maskVideo] = (await LoadVideo.execute(
       { video: SAMPLE.maskVideo, frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, force_rate: 0, width: 0, height: 0 },
       ctx,
-    )).outputs as [ImageBatch];
-    const [maskImages] = (await LoadImageSequence.execute({ folder: SAMPLE.masksFolder }, ctx)).outputs as [ImageBatch];
+    )).outputs;
+    const [maskImages] = (await LoadImageSequence.execute({ folder: SAMPLE.masksFolder }, ctx)).outputs;
     const toMask = async (images: ImageBatch) =>
       ((await MaskFromImage.execute({ images, channel: 'luminance', threshold: 0.5, invert: false, feather: 0 }, ctx)).outputs[0] as MaskBatch).masks;
     const fromVideo = await toMask(maskVideo);

@@ -1,6 +1,7 @@
 // The model nodes end to end on the demo model: LoadModel → TextEncode → VAEEncode → Sampler → VAEDecode.
 import path from 'node:path';
 import { NodeRegistry } from '../../server/engine/node-registry.ts';
+import type { InferenceSession } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
 import type { ExecuteContext, NodeDefinition } from '../../server/engine/node-contract.ts';
@@ -13,6 +14,7 @@ import VAEEncode from '../../nodes/VAEEncode.ts';
 import { digestBytes } from '../../server/engine/cached-values.ts';
 import type { Conditioning, DiffusionModel, LatentBatch, VaeModel, ClipModel } from '../../server/runtime/model-values.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
+import { watchUNetRuns } from '../helpers/unet-runs.ts';
 import { demoModel, meanRgb, psnr, sampleClipFrames, syntheticClip } from '../helpers/runtime-fixtures.ts';
 import type { ImageBatch } from '../../server/media/image-batch.ts';
 
@@ -30,6 +32,13 @@ const toImage = async (samples: LatentBatch) => (await run(VAEDecode, { vae, sam
 const settings = { seed: 42, steps: 20, cfg: 7, sampler: 'euler', temperature: 0, denoise: 0.5, batch_size: 2, noise_per_frame: false };
 const sample = async (positive: Conditioning, latent: LatentBatch, overrides: Record<string, unknown> = {}, ctx = context()) =>
   (await run(Sampler, { model, positive, latent, ...settings, ...overrides }, ctx))[0] as LatentBatch;
+
+/** Per row of a UNet call: whether it holds the prompt's embeddings (the conditional half under CFG). */
+function promptRows(feeds: InferenceSession.FeedsType, prompt: Conditioning): boolean[] {
+  const context = feeds.encoder_hidden_states.data as Float32Array;
+  const size = prompt.embeddings.length;
+  return Array.from({ length: context.length / size }, (_, r) => context.subarray(r * size, (r + 1) * size).every((v, j) => v === prompt.embeddings[j]));
+}
 
 const clip256 = syntheticClip(256, 256, 3);
 const latent256 = await toLatent(clip256);
@@ -99,18 +108,18 @@ describe('model nodes on the demo model', () => {
   });
 
   it('reports frames and steps, and batches CFG (cfg 1 runs the conditional rows only)', async () => {
-    const rows: boolean[][] = [];
-    const watched: DiffusionModel = { ...model, extraInputs: [(batch) => (rows.push([...batch.conditional]), {})] };
+    const unetRuns = watchUNetRuns(model.unetFile);
     const ctx = context();
-    await run(Sampler, { model: watched, positive: neutral, latent: latent256, ...settings, steps: 4, batch_size: 2 }, ctx);
+    await run(Sampler, { model, positive: neutral, latent: latent256, ...settings, steps: 4, batch_size: 2 }, ctx).finally(unetRuns.stop);
+    const rows = unetRuns.feeds.map((feeds) => promptRows(feeds, neutral));
     expect(ctx.progressCalls.map((c) => [c.value, c.max, c.detail?.frame, c.detail?.step])).toEqual([
       [1, 4, 2, 1], [2, 4, 2, 2], [3, 4, 3, 1], [4, 4, 3, 2],
     ]);
     expect(ctx.progressCalls[0].detail).toMatchObject({ frames: 3, steps: 2 });
     expect(rows[0]).toEqual([false, false, true, true]);
-    rows.length = 0;
-    await run(Sampler, { model: watched, positive: neutral, latent: latent256, ...settings, steps: 2, cfg: 1 });
-    expect(rows[0]).toEqual([true, true]);
+    const unguidedRuns = watchUNetRuns(model.unetFile);
+    await run(Sampler, { model, positive: neutral, latent: latent256, ...settings, steps: 2, cfg: 1 }).finally(unguidedRuns.stop);
+    expect(promptRows(unguidedRuns.feeds[0], neutral)).toEqual([true, true]);
   });
 
   it('sends live previews of the frame being denoised that look like the frame, and none when nothing shows them', async () => {
@@ -129,16 +138,15 @@ describe('model nodes on the demo model', () => {
   });
 
   it('stops within one UNet call of an interrupt', async () => {
-    let calls = 0;
-    const counted: DiffusionModel = { ...model, extraInputs: [() => (calls++, {})] };
+    const unetRuns = watchUNetRuns(model.unetFile);
     const ctx = context();
     const original = ctx.progress.bind(ctx);
     ctx.progress = (value, max, detail) => {
       if (value === 2) ctx.abort();
       original(value, max, detail);
     };
-    await expect(run(Sampler, { model: counted, positive: neutral, latent: latent256, ...settings }, ctx)).rejects.toThrow();
-    expect(calls).toBe(2);
+    await expect(run(Sampler, { model, positive: neutral, latent: latent256, ...settings }, ctx).finally(unetRuns.stop)).rejects.toThrow();
+    expect(unetRuns.feeds.length).toBe(2);
   });
 
   it('never writes into its inputs', async () => {

@@ -42,14 +42,18 @@ export class ChunkWorker {
   private current?: { prompt: string; flag: Int32Array };
   private nextId = 0;
   private readonly waiting = new Map<number, (reply: ThreadReply) => void>();
+  /** Why the inference thread is gone (then every chunk fails at once instead of waiting forever). */
+  private threadDied?: string;
 
   constructor(private readonly options: ChunkWorkerOptions) {
     const connection = redisOptions(options.redis);
     const config: ThreadConfig = { executor: options.executor, server: options.server, token: options.token, inputDir: options.inputDir };
     this.thread = new ThreadWorker(THREAD_ENTRY, { workerData: config });
     this.thread.on('message', (reply: ThreadReply) => this.waiting.get(reply.id)?.(reply));
-    this.thread.on('error', (error) => {
-      for (const settle of this.waiting.values()) settle({ type: 'failed', id: -1, message: `the inference thread died: ${error.message}`, interrupted: false });
+    this.thread.on('error', (error) => (this.threadDied = `the inference thread died: ${error.message}`));
+    this.thread.on('exit', () => {
+      this.threadDied ??= 'the inference thread stopped';
+      for (const settle of this.waiting.values()) settle({ type: 'failed', id: -1, message: this.threadDied, interrupted: false });
     });
     this.status = { name: options.name, class: options.workerClass.id, device: options.workerClass.device, models: options.models, busy: false, chunks_done: 0 };
     this.redis = new Redis(connection);
@@ -142,6 +146,7 @@ export class ChunkWorker {
   }
 
   private runOnThread(spec: Uint8Array, flag: Int32Array): Promise<ThreadReply> {
+    if (this.threadDied) return Promise.resolve({ type: 'failed', id: -1, message: this.threadDied, interrupted: false });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, (reply) => {

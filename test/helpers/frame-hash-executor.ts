@@ -16,6 +16,8 @@ export interface FrameHashSpec {
   input?: string;
   /** Fails every run (a chunk that keeps failing). */
   fail?: string;
+  /** Ends the inference thread (a crash in native code, say). */
+  exitThread?: boolean;
 }
 
 export function frameHashSpec(spec: FrameHashSpec): Uint8Array {
@@ -25,6 +27,7 @@ export function frameHashSpec(spec: FrameHashSpec): Uint8Array {
 const run: ChunkExecutor = async (bytes, context) => {
   const spec = JSON.parse(new TextDecoder().decode(bytes)) as FrameHashSpec;
   if (spec.fail) throw new Error(spec.fail);
+  if (spec.exitThread) process.exit(1);
   const input = spec.input ? await readFile(await context.inputFile(spec.input)) : Buffer.alloc(0);
   const out = new Uint8Array((spec.end - spec.start) * 32);
   const pause = new Int32Array(new SharedArrayBuffer(4));

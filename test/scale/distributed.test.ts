@@ -91,6 +91,17 @@ describe.skipIf(redisMissing !== null)(`distributed chunks${redisMissing ? ` (sk
     await expect(run).rejects.toThrow(/chunk \d failed: w\d: the VAE ran out of memory/);
   });
 
+  it('a worker whose inference thread died fails its chunks at once with that reason, not forever', async () => {
+    const crashClass = workerClass('cpu', 'cpu', 'test', ['crash-class']);
+    await cluster.startWorker('fragile', { workerClass: crashClass });
+    try {
+      const run = dispatcher.run({ prompt: 'p-crash', classId: crashClass.id, chunks: specs('p-crash', 1, 1, { exitThread: true }), models: [CLUSTER_MODEL], onResult: async () => {} });
+      await expect(run).rejects.toThrow(/chunk 0 failed: fragile: the inference thread stopped/);
+    } finally {
+      await cluster.stopWorker('fragile');
+    }
+  });
+
   it('names the model when no connected worker has it', async () => {
     const run = dispatcher.run({ prompt: 'p-model', chunks: specs('p-model', 1, 1), models: [modelIdentity('sdxl-turbo', 'b'.repeat(64))], onResult: async () => {} });
     await expect(run).rejects.toThrow(/no connected worker has the model sdxl-turbo \(content bbbbbbbbbbbb\)/);

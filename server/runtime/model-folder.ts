@@ -94,6 +94,8 @@ function readJsonObject(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = { sd: 'Stable Diffusion 1.x/2.x', sdxl: 'SDXL', sd3: 'Stable Diffusion 3' };
+
 /**
  * The family from model_index.json's `_class_name` (…XLPipeline, …3Pipeline), else from the parts
  * present: transformer/ → SD3, text_encoder_2/ → SDXL.

@@ -13,6 +13,7 @@ import TextEncode from '../../nodes/TextEncode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
 import { DEMO_SDXL_MODEL_NAME, ensureDemoSdxlModel, SDXL_VAE_SCALING_FACTOR, writeDemoSdxlModel } from '../../server/demo/demo-sdxl.ts';
 import { EMBEDDING } from '../../server/demo/demo-design.ts';
+import { inspectModel } from '../../server/onnx/inspect.ts';
 import { detectFamily, loadModel } from '../../server/runtime/model-folder.ts';
 import { readFloats } from '../../server/runtime/tensors.ts';
 import type { ClipModel, Conditioning, DiffusionModel, LatentBatch, VaeModel } from '../../server/runtime/model-values.ts';
@@ -72,6 +73,18 @@ describe('SDXL model folders', () => {
     const sdUNet = sdxlCopy();
     copyFileSync(path.join(sd, 'unet', 'model.onnx'), path.join(sdUNet, 'unet', 'model.onnx'));
     await expect(loadModel(sdUNet, 'cpu')).rejects.toThrow(/unet\/model\.onnx: an SDXL UNet takes text_embeds and time_ids; found inputs sample, timestep, encoder_hidden_states/);
+  });
+
+  it('inspect-model reports the family, both text encoders and the attention layers found', async () => {
+    const { text, crossAttentionFound } = await inspectModel(modelDir, 'cpu');
+    expect(crossAttentionFound).toBe(true);
+    expect(text).toContain('family: SDXL');
+    expect(text).toMatch(/ {2}text_encoder_2\/model\.onnx .*\n {4}inputs: {2}input_ids int32.*\n {4}outputs: .*text_embeds float32 \[batch, 1280\]/);
+    expect(text).toMatch(/unet\/model\.onnx .*\n {4}inputs: .*text_embeds float32 \[batch, 1280\]; time_ids float32 \[batch, 6\]/);
+    expect(text).toContain('SDXL conditioning: hidden_states.1 (768) ‖ text_encoder_2 hidden_states.1 (1280); text_embeds 1280 wide; tokenizer_2 pad 0');
+    expect(text).toContain('scaling_factor 0.13025');
+    expect(text).toContain('cross-attention: 6 layers');
+    expect(text.match(/transformer_blocks\.1\/attn2/g)).toHaveLength(3);
   });
 
   it('an SD folder with an SDXL UNet says what the UNet takes', async () => {

@@ -143,6 +143,19 @@ describe('SDXL sampling', () => {
     expect(feeds.timestep.dims).toEqual([]);
   });
 
+  it('without guidance (cfg 1, as SDXL-Turbo runs) feeds only the conditional rows', async () => {
+    const positive = await encode('a red wall');
+    const runs = watchUNetRuns(model.unetFile);
+    try {
+      await run(Sampler, { ...settings, cfg: 1, model, positive, latent: await latentOf() });
+    } finally {
+      runs.stop();
+    }
+    const feeds = runs.feeds[0] as Record<string, Tensor>;
+    expect([feeds.text_embeds.dims, feeds.time_ids.dims, feeds.encoder_hidden_states.dims]).toEqual([[2, 1280], [2, 6], [2, 77, 2048]]);
+    expect(Array.from(readFloats(feeds.text_embeds).subarray(1280))).toEqual(Array.from(positive.pooled!));
+  });
+
   it('the UNet uses the pooled prompt and time_ids: a colour prompt recolours, a fixed seed repeats bit for bit', async () => {
     const latent = await latentOf();
     const sample = async (text: string) => ((await run(Sampler, { ...settings, model, positive: await encode(text), latent }))[0] as LatentBatch).frames;

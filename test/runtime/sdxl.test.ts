@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import LoadModel from '../../nodes/LoadModel.ts';
 import Sampler from '../../nodes/Sampler.ts';
 import TextEncode from '../../nodes/TextEncode.ts';
+import VAEDecode from '../../nodes/VAEDecode.ts';
 import VAEEncode from '../../nodes/VAEEncode.ts';
 import { DEMO_SDXL_MODEL_NAME, ensureDemoSdxlModel, SDXL_VAE_SCALING_FACTOR, writeDemoSdxlModel } from '../../server/demo/demo-sdxl.ts';
 import { EMBEDDING } from '../../server/demo/demo-design.ts';
@@ -163,6 +164,17 @@ describe('SDXL sampling', () => {
     expect(a.map((f) => Array.from(f))).toEqual(b.map((f) => Array.from(f)));
     const change = a[0].reduce((s, v, i) => s + Math.abs(v - plain[0][i]), 0) / a[0].length;
     expect(change).toBeGreaterThan(0.05);
+  });
+
+  it('frames in batches equal frames in one pass; a 48×40 clip comes back 48×40', async () => {
+    const latent = await latentOf();
+    const positive = await encode('a red wall');
+    const sample = async (batch: number) => ((await run(Sampler, { ...settings, batch_size: batch, model, positive, latent }))[0] as LatentBatch);
+    const [one, two] = [await sample(1), await sample(2)];
+    const most = one.frames.reduce((m, f, i) => Math.max(m, ...f.map((v, j) => Math.abs(v - two.frames[i][j]))), 0);
+    expect(most).toBeLessThan(1e-5);
+    const decoded = (await run(VAEDecode, { vae, samples: two }))[0] as { width: number; height: number; frames: Uint8Array[] };
+    expect([decoded.width, decoded.height, decoded.frames.length]).toEqual([48, 40, 2]);
   });
 
   it('refuses SD conditioning on an SDXL model before sampling', async () => {

@@ -65,11 +65,13 @@ export function checkSdxlTextEncoder(withProjection: boolean) {
   };
 }
 
-/** The SDXL UNet's `text_embeds` [B, pooled] and `time_ids` [B, 6]. */
+/** The SDXL UNet's `text_embeds` [B, pooled] and `time_ids` [B, 6], in the float type of its `sample`. */
 export function checkSdxlUNetInputs(file: string, inputs: Metadata): void {
+  const sample = inputs.find((v) => v.name === 'sample') as TensorMetadata | undefined;
   for (const name of SDXL_UNET_INPUTS) {
     const input = inputs.find((v) => v.name === name) as TensorMetadata | undefined;
     if (!input) throw new ModelContractError(`${file}: an SDXL UNet takes ${SDXL_UNET_INPUTS.join(' and ')}; found inputs ${inputs.map((v) => v.name).join(', ')}`);
+    if (sample && input.type !== sample.type) throw new ModelContractError(`${file}: input "${name}" is ${input.type} but "sample" is ${sample.type}; float inputs must share one type`);
     const width = input.shape[1];
     if (input.shape.length !== 2 || (name === 'time_ids' && typeof width === 'number' && width !== TIME_IDS)) {
       throw new ModelContractError(`${file}: input "${name}" expected shape [batch, ${name === 'time_ids' ? TIME_IDS : 'pooled width'}], found [${input.shape.join(', ')}]`);

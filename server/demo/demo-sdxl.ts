@@ -7,7 +7,7 @@
 // VAE with SDXL's scaling_factor.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { GraphBuilder, type FloatType } from '../onnx/graph-builder.ts';
 import { CONTEXT_DIM, EMBEDDING, VAE_DOWN_FACTOR } from './demo-design.ts';
 import { ensureGeneratedModel, writeDemoScheduler, writeDemoTokenizer, writeJson, writePart } from './demo-model.ts';
 import { buildDemoVaeDecoder, buildDemoVaeEncoder, demoEosPooling, demoTextEmbeddings } from './demo-parts.ts';
@@ -34,8 +34,8 @@ function identityColumns(rows: number, cols: number, sign = 1): Float32Array {
 }
 
 /** A CLIP text encoder of `width` features; with projection (text_encoder_2) it outputs text_embeds. */
-function buildSdxlTextEncoder(vocabulary: DemoVocabulary, width: number, withProjection: boolean): GraphBuilder {
-  const g = new GraphBuilder(`limelight_demo_sdxl_text_encoder${withProjection ? '_2' : ''}`, 'float32');
+function buildSdxlTextEncoder(vocabulary: DemoVocabulary, width: number, withProjection: boolean, floatType: FloatType): GraphBuilder {
+  const g = new GraphBuilder(`limelight_demo_sdxl_text_encoder${withProjection ? '_2' : ''}`, floatType);
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
   const embeddings = demoTextEmbeddings(g, vocabulary, ids);
   let hidden = g.scope('text_model.embeddings.widen', () => g.op('MatMul', [embeddings, g.weight('weight', identityColumns(CONTEXT_DIM, width), [CONTEXT_DIM, width])], {}, 'hidden_states.0'));
@@ -45,19 +45,19 @@ function buildSdxlTextEncoder(vocabulary: DemoVocabulary, width: number, withPro
   }
   const final = g.scope('text_model.final_layer_norm', () => g.op('Identity', [hidden], {}, 'last_hidden_state'));
   const sequenceDims = ['batch', 'sequence', width];
-  g.output('last_hidden_state', 'float32', sequenceDims);
+  g.output('last_hidden_state', floatType, sequenceDims);
   if (withProjection) {
     const pooled = demoEosPooling(g, final, ids);
     const design = g.op('Slice', [pooled, g.int64('design_start', [0]), g.int64('design_end', [CONTEXT_DIM]), g.int64('feature_axis', [1])]);
     // The negation undone: text_embeds carries the EOS token's design embedding (its end-of-text mark 1).
     const projection = g.weight('text_projection.weight', identityColumns(CONTEXT_DIM, SDXL_POOLED_WIDTH, -1), [CONTEXT_DIM, SDXL_POOLED_WIDTH]);
     g.op('MatMul', [design, projection], {}, 'text_embeds');
-    g.output('text_embeds', 'float32', ['batch', SDXL_POOLED_WIDTH]);
+    g.output('text_embeds', floatType, ['batch', SDXL_POOLED_WIDTH]);
   } else {
     demoEosPooling(g, final, ids, 'pooler_output');
-    g.output('pooler_output', 'float32', ['batch', width]);
+    g.output('pooler_output', floatType, ['batch', width]);
   }
-  for (let layer = 0; layer <= ENCODER_LAYERS; layer++) g.output(`hidden_states.${layer}`, 'float32', sequenceDims);
+  for (let layer = 0; layer <= ENCODER_LAYERS; layer++) g.output(`hidden_states.${layer}`, floatType, sequenceDims);
   return g;
 }
 
@@ -67,26 +67,26 @@ function buildSdxlTextEncoder(vocabulary: DemoVocabulary, width: number, withPro
  * height over the sample's height in pixels (1 when the micro-conditioning describes the frames).
  */
 function pullGate(g: GraphBuilder, sample: string): string {
-  const textEmbeds = g.input('text_embeds', 'float32', ['batch', SDXL_POOLED_WIDTH]);
-  const timeIds = g.input('time_ids', 'float32', ['batch', 6]);
+  const textEmbeds = g.input('text_embeds', g.floatType, ['batch', SDXL_POOLED_WIDTH]);
+  const timeIds = g.input('time_ids', g.floatType, ['batch', 6]);
   return g.scope('add_embedding', () => {
     const promptMark = g.op('Gather', [textEmbeds, g.int64('end_feature', [EMBEDDING.end])], { axis: 1 });
     const targetHeight = g.op('Gather', [timeIds, g.int64('target_height', [4])], { axis: 1 });
-    const latentHeight = g.op('Cast', [g.op('Gather', [g.op('Shape', [sample]), g.int64('height_axis', [2])])], { to: 1 });
-    const ratio = g.op('Div', [targetHeight, g.op('Mul', [latentHeight, g.scalarFloat32(VAE_DOWN_FACTOR)])]);
+    const latentHeight = g.op('Cast', [g.op('Gather', [g.op('Shape', [sample]), g.int64('height_axis', [2])])], { to: g.floatType === 'float16' ? 10 : 1 });
+    const ratio = g.op('Div', [targetHeight, g.op('Mul', [latentHeight, g.scalar(VAE_DOWN_FACTOR)])]);
     return g.op('Reshape', [g.op('Mul', [promptMark, ratio]), g.int64('per_sample', [-1, 1, 1, 1])]);
   });
 }
 
-/** Writes the SDXL demo model into `dir` (created if needed). Deterministic. */
-export function writeDemoSdxlModel(dir: string): void {
+/** Writes the SDXL demo model into `dir` (created if needed), in `floatType` (fp16 as GPU exports are). Deterministic. */
+export function writeDemoSdxlModel(dir: string, floatType: FloatType = 'float32'): void {
   const vocabulary = buildDemoVocabulary();
   const [width1, width2] = SDXL_ENCODER_WIDTHS;
   mkdirSync(dir, { recursive: true });
   writeJson(path.join(dir, 'model_index.json'), {
     _class_name: 'StableDiffusionXLPipeline',
     _diffusers_version: '0.30.0',
-    _limelight_demo: { version: DEMO_SDXL_MODEL_VERSION },
+    _limelight_demo: { version: DEMO_SDXL_MODEL_VERSION, variant: { floatType } },
     force_zeros_for_empty_prompt: true,
     scheduler: ['diffusers', 'EulerDiscreteScheduler'],
     text_encoder: ['transformers', 'CLIPTextModel'],
@@ -97,7 +97,7 @@ export function writeDemoSdxlModel(dir: string): void {
     vae: ['diffusers', 'AutoencoderKL'],
   });
   const unet = buildDemoUNet({
-    floatType: 'float32',
+    floatType,
     timestepType: 'float32',
     timestepShape: 'scalar',
     context: { width: width1 + width2, keyOffset: 0, valueOffset: width1 },
@@ -114,8 +114,8 @@ export function writeDemoSdxlModel(dir: string): void {
     transformer_layers_per_block: 2,
   });
   const encoderConfig = (width: number) => ({ hidden_size: width, num_hidden_layers: ENCODER_LAYERS, max_position_embeddings: 77, bos_token_id: vocabulary.bosId, eos_token_id: vocabulary.eosId });
-  writePart(dir, 'text_encoder', buildSdxlTextEncoder(vocabulary, width1, false), encoderConfig(width1));
-  writePart(dir, 'text_encoder_2', buildSdxlTextEncoder(vocabulary, width2, true), { ...encoderConfig(width2), projection_dim: SDXL_POOLED_WIDTH });
+  writePart(dir, 'text_encoder', buildSdxlTextEncoder(vocabulary, width1, false, floatType), encoderConfig(width1));
+  writePart(dir, 'text_encoder_2', buildSdxlTextEncoder(vocabulary, width2, true, floatType), { ...encoderConfig(width2), projection_dim: SDXL_POOLED_WIDTH });
   const vaeConfig = {
     in_channels: 3,
     out_channels: 3,
@@ -124,8 +124,8 @@ export function writeDemoSdxlModel(dir: string): void {
     scaling_factor: SDXL_VAE_SCALING_FACTOR,
     sample_size: 1024,
   };
-  writePart(dir, 'vae_encoder', buildDemoVaeEncoder('float32', 'latent_sample', SDXL_VAE_SCALING_FACTOR), vaeConfig);
-  writePart(dir, 'vae_decoder', buildDemoVaeDecoder('float32', SDXL_VAE_SCALING_FACTOR), vaeConfig);
+  writePart(dir, 'vae_encoder', buildDemoVaeEncoder(floatType, 'latent_sample', SDXL_VAE_SCALING_FACTOR), vaeConfig);
+  writePart(dir, 'vae_decoder', buildDemoVaeDecoder(floatType, SDXL_VAE_SCALING_FACTOR), vaeConfig);
   writeDemoTokenizer(dir, 'tokenizer', vocabulary, EOS_TOKEN);
   writeDemoTokenizer(dir, 'tokenizer_2', vocabulary, SECOND_PAD_TOKEN);
   writeDemoScheduler(dir);
@@ -144,5 +144,5 @@ export function writeDemoSdxlModel(dir: string): void {
 
 /** Builds `<modelsFolder>/limelight-demo-sdxl` unless a current one is there; returns its path. */
 export function ensureDemoSdxlModel(modelsFolder: string): string {
-  return ensureGeneratedModel(modelsFolder, DEMO_SDXL_MODEL_NAME, DEMO_SDXL_MODEL_VERSION, writeDemoSdxlModel);
+  return ensureGeneratedModel(modelsFolder, DEMO_SDXL_MODEL_NAME, DEMO_SDXL_MODEL_VERSION, (dir) => writeDemoSdxlModel(dir));
 }

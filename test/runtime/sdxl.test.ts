@@ -177,6 +177,20 @@ describe('SDXL sampling', () => {
     expect([decoded.width, decoded.height, decoded.frames.length]).toEqual([48, 40, 2]);
   });
 
+  it('an fp16 export (as GPU exports are) takes float16 text_embeds and time_ids and samples like fp32', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'limelight-sdxl-fp16-')), 'sdxl-fp16');
+    writeDemoSdxlModel(dir, 'float16');
+    const half = await loadModel(dir, 'cpu');
+    expect([half.model.unet.floatType, half.clip.signature.floatType, half.clip.second?.signature.floatType]).toEqual(['float16', 'float16', 'float16']);
+    const latent = await latentOf();
+    const sample = async (m: DiffusionModel, c: ClipModel) =>
+      ((await runNode(Sampler, { ...settings, model: m, positive: (await runNode(TextEncode, { clip: c, text: 'a red wall' }))[0], latent }))[0] as LatentBatch).frames[0];
+    const [full, reduced] = [await sample(model, clip), await sample(half.model, half.clip)];
+    const scale = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const most = full.reduce((m, v, i) => Math.max(m, Math.abs(v - reduced[i])), 0);
+    expect(most / scale).toBeLessThan(0.01);
+  });
+
   it('refuses SD conditioning on an SDXL model before sampling', async () => {
     const sdFolders = { ...folders, models: path.dirname(demoModel()) };
     const [, sdClip] = (await runNode(LoadModel, { model: 'demo', device: 'cpu' }, makeContext({ folders: sdFolders }))) as [DiffusionModel, ClipModel];

@@ -6,6 +6,7 @@ import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncod
 import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
+import type { FrameAxis } from '../frame-axis.ts';
 
 /** The model family, from the folder (model_index.json `_class_name`, else the parts present). */
 export type ModelFamily = 'sd' | 'sdxl' | 'sd3';
@@ -33,6 +34,8 @@ export interface LatentBatch {
   /** Frames per second of the source clip (0 for stills). */
   readonly fps: number;
   readonly frames: readonly Float32Array[];
+  /** Set on a chunk of a streamed clip: which of the clip's frames these are (server/frame-axis.ts). */
+  readonly axis?: FrameAxis;
 }
 
 /** A prompt's text-encoder output, with where each word's tokens are. */

@@ -6,7 +6,7 @@
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession } from 'onnxruntime-node';
 import type { MaskBatch } from '../masks/mask-batch.ts';
-import { maskCountProblem } from '../masks/mask-frames.ts';
+import { maskCountProblem, spanOf } from '../masks/mask-frames.ts';
 import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
 import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
@@ -86,9 +86,10 @@ export function checkSamplingInputs(model: DiffusionModel, positive: Conditionin
       `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
     );
   }
-  const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask.masks.length, latent.frames.length) : null;
+  const span = spanOf(latent);
+  const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask, span) : null;
   if (keepMaskProblem) throw new NodeInputError('keep_mask', keepMaskProblem);
-  if (model.attention) checkAttention(model.attention, positive, latent.frames.length);
+  if (model.attention) checkAttention(model.attention, positive, span);
 }
 
 export async function sampleLatents(
@@ -103,12 +104,22 @@ export async function sampleLatents(
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
     const run = new SamplingRun(lease.session, model, positive, unconditionalOf(positive, negative), latent, options, hooks);
-    const frameCount = latent.frames.length;
+    // Frames are numbered on the clip (a streamed chunk starts at its axis), so noise and masks follow the frame, not the chunk.
+    const first = latent.axis?.start ?? 0;
+    const end = first + latent.frames.length;
     const out: Float32Array[] = [];
-    for (let start = 0; start < frameCount; start += options.batchSize) {
-      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, frameCount - start) }, (_, i) => start + i))));
+    for (let start = first; start < end; start += options.batchSize) {
+      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, end - start) }, (_, i) => start + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
+    return {
+      channels: latent.channels,
+      width: latent.width,
+      height: latent.height,
+      fps: latent.fps,
+      frames: out,
+      ...(latent.padding && { padding: latent.padding }),
+      ...(latent.axis && { axis: latent.axis }),
+    };
   } finally {
     lease.release();
   }
@@ -126,6 +137,9 @@ class SamplingRun {
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
+  /** The clip's first frame in `latent.frames` and the clip's frame count (a streamed chunk's frames are numbered on the clip). */
+  private readonly first: number;
+  private readonly clipFrames: number;
   private readonly attention?: AttentionFeeds;
 
   constructor(
@@ -138,13 +152,15 @@ class SamplingRun {
     private readonly hooks: SampleHooks,
   ) {
     this.plan = planSampling(model.scheduler, options);
+    this.first = latent.axis?.start ?? 0;
+    this.clipFrames = latent.axis?.frames ?? latent.frames.length;
     this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
-    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames, latent.padding);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, this.clipFrames, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -175,16 +191,17 @@ class SamplingRun {
   }
 
   async sampleFrames(frames: readonly number[]): Promise<Float32Array[]> {
-    const { plan, model, latent, options, size, guided } = this;
+    const { plan, model, latent, options, size, guided, first } = this;
     const k = frames.length;
+    const source = (f: number) => latent.frames[f - first];
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
     const initialNoise = frames.map((f) => this.noise(0, f));
     const kept: (KeptSource | undefined)[] = frames.map((f, i) =>
-      this.keepMask ? { grid: this.keepMask.forFrame(f), source: latent.frames[f], noise: initialNoise[i] } : undefined,
+      this.keepMask ? { grid: this.keepMask.forFrame(f), source: source(f), noise: initialNoise[i] } : undefined,
     );
     const x = frames.map((f, i) => {
-      const values = noised(latent.frames[f], initialNoise[i], plan.sigmas[0]);
+      const values = noised(source(f), initialNoise[i], plan.sigmas[0]);
       this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
@@ -222,7 +239,7 @@ class SamplingRun {
       this.hooks.onProgress?.({
         call: this.callsDone,
         calls: this.calls,
-        frame: frames[k - 1] + 1,
+        frame: frames[k - 1] - first + 1,
         frames: latent.frames.length,
         step: step + 1,
         steps: plan.timesteps.length,

@@ -1,11 +1,13 @@
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
+import { encodeSdxlPrompt } from '../server/runtime/families/sdxl.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
   type: 'TextEncode',
   displayName: 'Text Encode',
   category: 'limelight/conditioning',
-  description: 'Encodes a prompt with the model\'s text encoder (77 CLIP tokens) and records which tokens each word became.',
+  description:
+    "Encodes a prompt with the model's text encoder (77 CLIP tokens) and records which tokens each word became. On an SDXL model: both encoders' penultimate layers and the pooled projection; an empty prompt is zeros, as SDXL pipelines make an empty negative.",
   version: 1,
   inputs: {
     required: {
@@ -16,7 +18,7 @@ export default defineNode({
   outputs: [{ type: 'CONDITIONING', name: 'CONDITIONING' }],
   persist: true,
   execute: async ({ clip, text }, ctx) => {
-    const conditioning = await encodePrompt(clip, text);
+    const conditioning = clip.family === 'sdxl' ? await encodeSdxlPrompt(clip, text) : await encodePrompt(clip, text);
     if (conditioning.truncated) ctx.log.warn(`the prompt is longer than ${conditioning.sequenceLength - 2} tokens; the rest was cut off`);
     return { outputs: [conditioning] };
   },

@@ -10,8 +10,9 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { gridSize } from './attention-bias.ts';
 import type { AttentionShape, CrossAttentionLayer } from './cross-attention-find.ts';
 import { findCrossAttention, NoCrossAttentionError } from './cross-attention-patch.ts';
-import { loadModel, readUNetConfig, type UNetConfig } from '../runtime/model-folder.ts';
+import { FAMILY_NAMES, loadModel, readUNetConfig, type UNetConfig } from '../runtime/model-folder.ts';
 import { sessions, type Device } from '../runtime/sessions.ts';
+import type { ClipModel } from '../runtime/model-values.ts';
 import { tokenizerFor } from '../runtime/text-encoding.ts';
 
 function formatBytes(bytes: number): string {
@@ -80,6 +81,16 @@ async function describeCrossAttention(unetFile: string, vaeDownFactor: number, c
   return { lines, found: true };
 }
 
+/** SDXL: where the prompt is read from, and tokenizer_2's padding. */
+function sdxlConditioningLine(clip: ClipModel): string {
+  const second = clip.second!;
+  const pad = tokenizerFor(second.tokenizerDir).padId;
+  return (
+    `  SDXL conditioning: ${clip.signature.penultimateOutput} (${clip.signature.hiddenSize}) ‖ text_encoder_2 ${second.signature.penultimateOutput} (${second.signature.hiddenSize}); ` +
+    `text_embeds ${second.signature.pooledWidth ?? 'dynamic'} wide; tokenizer_2 pad ${pad}; time_ids from the frame size`
+  );
+}
+
 export interface ModelReport {
   text: string;
   /** False when the UNet has no cross-attention layer InjectCrossAttention could bias. */
@@ -89,8 +100,8 @@ export interface ModelReport {
 export async function inspectModel(dir: string, device: Device = 'auto'): Promise<ModelReport> {
   const { model, clip, vae, provider, warnings } = await loadModel(dir, device);
   const unetConfig = readUNetConfig(path.dirname(model.unetFile));
-  const parts = [model.unetFile, clip.textEncoderFile, ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
-  const lines = [`${model.name}  (${dir})`, 'parts:'];
+  const parts = [model.unetFile, clip.textEncoderFile, ...(clip.second ? [clip.second.textEncoderFile] : []), ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
+  const lines = [`${model.name}  (${dir})`, `family: ${FAMILY_NAMES[model.family]}`, 'parts:'];
   for (const file of parts) lines.push(...(await describePart(dir, file, device)));
   const tokenizer = tokenizerFor(clip.tokenizerDir);
   const s = model.scheduler;
@@ -102,6 +113,7 @@ export async function inspectModel(dir: string, device: Device = 'auto'): Promis
     `  timestep: ${u.timestepType}, shape ${u.timestepShape === 'scalar' ? '[]' : u.timestepShape === 'one' ? '[1]' : '[batch]'}`,
     `  encoder_hidden_states width: ${u.contextDim ?? 'dynamic'}${u.timestepCondDim ? `; timestep_cond (LCM guidance embedding) ${u.timestepCondDim}` : ''}`,
     `  text encoder: input_ids ${clip.signature.idsType}; tokenizer BOS ${tokenizer.bosId}, EOS ${tokenizer.eosId}, pad ${tokenizer.padId}, length ${tokenizer.maxLength}`,
+    ...(clip.second ? [sdxlConditioningLine(clip)] : []),
     `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}, latent channels ${vae.latentChannels}, ` +
       (vae.encoder ? `encoder output ${vae.encoder.output}` : 'no encoder (text-to-image only)'),
     `  scheduler: ${s.betaSchedule} β ${s.betaStart}–${s.betaEnd} over ${s.numTrainTimesteps}, ${s.predictionType}, ${s.timestepSpacing} spacing, steps_offset ${s.stepsOffset}`,

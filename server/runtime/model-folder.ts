@@ -6,7 +6,8 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { checkTextEncoder, checkUNet, checkVaeDecoder, checkVaeEncoder, ModelContractError } from './contract.ts';
 import { parseSchedulerConfig, type SchedulerConfig } from './schedule.ts';
 import { sessions, type Device, type Provider } from './sessions.ts';
-import type { ClipModel, DiffusionModel, VaeModel } from './model-values.ts';
+import { checkSdxlTextEncoder, checkSdxlUNetInputs, readSdxlParts, SDXL_UNET_INPUTS, type SdxlParts } from './families/sdxl.ts';
+import type { ClipModel, DiffusionModel, ModelFamily, VaeModel } from './model-values.ts';
 
 type Metadata = readonly InferenceSession.ValueMetadata[];
 
@@ -55,6 +56,9 @@ export function readUNetConfig(partDir: string): UNetConfig {
 export interface ModelFolder {
   dir: string;
   name: string;
+  family: ModelFamily;
+  /** SDXL's second text encoder and tokenizer. */
+  sdxl?: SdxlParts;
   unetFile: string;
   textEncoderFile: string;
   /** Absent in text-to-image-only exports. */
@@ -88,6 +92,22 @@ function readJsonObject(file: string): Record<string, unknown> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ModelContractError(`${file}: expected a JSON object`);
   return parsed as Record<string, unknown>;
+}
+
+export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = { sd: 'Stable Diffusion 1.x/2.x', sdxl: 'SDXL', sd3: 'Stable Diffusion 3' };
+
+/**
+ * The family from model_index.json's `_class_name` (…XLPipeline, …3Pipeline), else from the parts
+ * present: transformer/ → SD3, text_encoder_2/ → SDXL.
+ */
+export function detectFamily(dir: string): ModelFamily {
+  const indexFile = path.join(dir, 'model_index.json');
+  const className = existsSync(indexFile) ? readJsonObject(indexFile)._class_name : undefined;
+  if (typeof className === 'string' && /StableDiffusion3/.test(className)) return 'sd3';
+  if (typeof className === 'string' && /XL/.test(className)) return 'sdxl';
+  if (typeof className === 'string' && /StableDiffusion/.test(className)) return 'sd';
+  if (existsSync(path.join(dir, 'transformer'))) return 'sd3';
+  return existsSync(path.join(dir, 'text_encoder_2')) ? 'sdxl' : 'sd';
 }
 
 function readVaeConfig(dir: string): VaeConfig {
@@ -124,9 +144,12 @@ export function readModelFolder(dir: string): ModelFolder {
     throw new ModelContractError(`model folder "${name}": ${(error as Error).message}`);
   }
   const vaeEncoderFile = path.join(dir, 'vae_encoder', 'model.onnx');
+  const family = detectFamily(dir);
   return {
     dir,
     name,
+    family,
+    ...(family === 'sdxl' && { sdxl: readSdxlParts(dir, name) }),
     unetFile,
     textEncoderFile,
     vaeEncoderFile: existsSync(vaeEncoderFile) ? vaeEncoderFile : undefined,
@@ -164,20 +187,26 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
     }
   };
   const channels = folder.vae.latentChannels;
-  const unet = await inspect(folder.unetFile, checkUNet);
-  const text = await inspect(folder.textEncoderFile, checkTextEncoder);
+  const { family, sdxl } = folder;
+  const unet = await inspect(folder.unetFile, (f, i, o) => {
+    if (sdxl) checkSdxlUNetInputs(f, i);
+    return checkUNet(f, i, o, sdxl ? SDXL_UNET_INPUTS : []);
+  });
+  const text = await inspect(folder.textEncoderFile, sdxl ? checkSdxlTextEncoder(false) : checkTextEncoder);
+  const text2 = sdxl && (await inspect(sdxl.textEncoder2File, checkSdxlTextEncoder(true)));
   const decoder = await inspect(folder.vaeDecoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
   const encoder = folder.vaeEncoderFile ? await inspect(folder.vaeEncoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
   const { contextDim } = unet.signature;
-  const { hiddenSize } = text.signature;
+  const [width1, width2] = [text.signature.hiddenSize, text2 ? text2.signature.hiddenSize : 0];
+  const hiddenSize = width1 !== undefined && width2 !== undefined ? width1 + width2 : undefined;
   if (contextDim !== undefined && hiddenSize !== undefined && contextDim !== hiddenSize) {
-    throw new ModelContractError(
-      `model folder "${folder.name}": text_encoder/model.onnx outputs ${hiddenSize}-wide hidden states but unet/model.onnx expects encoder_hidden_states of width ${contextDim}`,
-    );
+    const source = text2 ? `text_encoder/ and text_encoder_2/ output ${width1} + ${width2}` : `text_encoder/model.onnx outputs ${hiddenSize}`;
+    throw new ModelContractError(`model folder "${folder.name}": ${source}-wide hidden states but unet/model.onnx expects encoder_hidden_states of width ${contextDim}`);
   }
   return {
     model: {
       kind: 'diffusion-model',
+      family,
       name: folder.name,
       folder: dir,
       unetFile: folder.unetFile,
@@ -187,10 +216,21 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       scheduler: folder.scheduler,
       latentChannels: channels,
       latentMultiple: folder.unet.latentMultiple,
+      vaeDownFactor: folder.vae.downFactor,
     },
-    clip: { kind: 'clip', name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
+    clip: {
+      kind: 'clip',
+      family,
+      name: folder.name,
+      textEncoderFile: folder.textEncoderFile,
+      tokenizerDir: folder.tokenizerDir,
+      device,
+      signature: text.signature,
+      ...(sdxl && text2 && { second: { textEncoderFile: sdxl.textEncoder2File, tokenizerDir: sdxl.tokenizer2Dir, signature: text2.signature } }),
+    },
     vae: {
       kind: 'vae',
+      family,
       name: folder.name,
       encoderFile: folder.vaeEncoderFile,
       decoderFile: folder.vaeDecoderFile,

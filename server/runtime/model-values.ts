@@ -8,6 +8,9 @@ import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
 import type { FrameAxis } from '../frame-axis.ts';
 
+/** The model family, from the folder (model_index.json `_class_name`, else the parts present). */
+export type ModelFamily = 'sd' | 'sdxl' | 'sd3';
+
 /**
  * Where the source images lie in padded frames: VAEEncode pads at the right and bottom to a size the
  * model takes, masks map onto the padded latent grid by it, and VAEDecode crops back.
@@ -48,6 +51,9 @@ export interface Conditioning {
   readonly embeddings: Float32Array;
   /** The empty prompt's embeddings: the unconditional half of CFG when no negative is connected. */
   readonly emptyPrompt: Float32Array;
+  /** SDXL: the second text encoder's pooled projection (`text_embeds`), and the empty prompt's (zeros). */
+  readonly pooled?: Float32Array;
+  readonly emptyPooled?: Float32Array;
 }
 
 /** One InjectCrossAttention node's mask on a MODEL. */
@@ -79,6 +85,7 @@ export interface AttentionInjection {
 
 export interface DiffusionModel {
   readonly kind: 'diffusion-model';
+  readonly family: ModelFamily;
   /** Model folder name, for messages. */
   readonly name: string;
   readonly folder: string;
@@ -91,6 +98,8 @@ export interface DiffusionModel {
   readonly latentChannels: number;
   /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
   readonly latentMultiple: number;
+  /** Image pixels per latent pixel: SDXL's micro-conditioning (`time_ids`) gives sizes in pixels. */
+  readonly vaeDownFactor: number;
   readonly attention?: AttentionInjection;
   /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
   readonly previewVae?: VaeModel;
@@ -98,15 +107,25 @@ export interface DiffusionModel {
 
 export interface ClipModel {
   readonly kind: 'clip';
+  readonly family: ModelFamily;
   readonly name: string;
   readonly textEncoderFile: string;
   readonly tokenizerDir: string;
   readonly device: Device;
   readonly signature: TextEncoderSignature;
+  /** SDXL's text_encoder_2 (with projection) and tokenizer_2. */
+  readonly second?: SecondTextEncoder;
+}
+
+export interface SecondTextEncoder {
+  readonly textEncoderFile: string;
+  readonly tokenizerDir: string;
+  readonly signature: TextEncoderSignature;
 }
 
 export interface VaeModel {
   readonly kind: 'vae';
+  readonly family: ModelFamily;
   readonly name: string;
   readonly encoderFile?: string;
   readonly decoderFile: string;

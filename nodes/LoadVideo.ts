@@ -89,7 +89,7 @@ export default defineNode({
 
 /** A chunk of a streamed clip, from the one decoder the stream keeps open (it reads on from where the last chunk ended). */
 async function readRange(file: string, selection: FrameSelection, range: FrameRange, ctx: ExecuteContext): Promise<ImageBatch> {
-  const opened = ctx.keep!('decoder', () => openVideoReader(file, selection, { signal: ctx.signal, waits: true, warn: (message) => ctx.log.warn(message) }), async (reader) => {
+  const opened = ctx.keep!('decoder', () => openVideoReader(file, selection, { signal: ctx.signal, waits: true, readAhead: true, warn: (message) => ctx.log.warn(message) }), async (reader) => {
     await (await reader.catch(() => undefined))?.close();
   });
   const reader = await opened;

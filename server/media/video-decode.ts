@@ -95,12 +95,20 @@ export interface VideoReader {
   problems(): string | undefined;
 }
 
+/** How far a reader decodes ahead of what was asked for, in bytes of frames. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+
 /**
- * Starts decoding; frames are read from the pipe only as `read` asks, so ffmpeg waits (on a full pipe)
- * while the caller works on what it has. With `waits: true` the process is never killed for waiting
- * (a streamed clip's decoder idles while its chunk is sampled).
+ * Starts decoding. Frames are read from the pipe as `read` asks and, with `readAhead`, up to ~32 MB of
+ * frames beyond, so ffmpeg keeps decoding while the caller works on what it has (a streamed clip's next
+ * frames decode while its chunk is encoded); past that ffmpeg waits on a full pipe. With `waits: true` the
+ * process is never killed for waiting (a streamed clip's decoder idles while its chunk is sampled).
  */
-export async function openVideoReader(file: string, selection: FrameSelection, options: { signal?: AbortSignal; waits?: boolean; warn?(message: string): void } = {}): Promise<VideoReader> {
+export async function openVideoReader(
+  file: string,
+  selection: FrameSelection,
+  options: { signal?: AbortSignal; waits?: boolean; readAhead?: boolean; warn?(message: string): void } = {},
+): Promise<VideoReader> {
   const info = await probeVideo(file, { signal: options.signal });
   const size = outputSize(info, selection);
   const rounding = sizeRounding(info, selection);
@@ -150,6 +158,19 @@ export async function openVideoReader(file: string, selection: FrameSelection, o
     return undefined;
   }
 
+  // Frames decoding ahead, in order; each starts when the one before it is done.
+  const aheadLimit = options.readAhead ? Math.max(1, Math.floor(READ_AHEAD_BYTES / frameBytes)) : 0;
+  const ahead: Promise<Uint8Array | undefined>[] = [];
+  let last: Promise<Uint8Array | undefined> = Promise.resolve(new Uint8Array(0));
+  const decodeNext = () => {
+    last = last.then((previous) => (previous ? nextFrame() : undefined));
+    last.catch(() => {}); // awaited by `read`; a failure while nobody waits is not unhandled
+    ahead.push(last);
+  };
+  const topUp = () => {
+    while (ahead.length < aheadLimit) decodeNext();
+  };
+
   return {
     width: size.width,
     height: size.height,
@@ -161,7 +182,9 @@ export async function openVideoReader(file: string, selection: FrameSelection, o
     async read(count) {
       const frames: Uint8Array[] = [];
       while (frames.length < count) {
-        const frame = await nextFrame();
+        if (ahead.length === 0) decodeNext();
+        const frame = await ahead.shift()!;
+        topUp();
         if (!frame) break;
         frames.push(frame);
         position++;

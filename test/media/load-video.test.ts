@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import LoadVideo from '../../nodes/LoadVideo.ts';
 import { fileFingerprint } from '../../server/file-identity.ts';
 import { runTool } from '../../server/media/tool-process.ts';
-import { decodeVideo, KEEP_ALL, TooManyFramesError } from '../../server/media/video-decode.ts';
+import { decodeVideo, KEEP_ALL, openVideoReader, TooManyFramesError } from '../../server/media/video-decode.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { frameNumber, lavfiClip, numberedClip } from './clips.ts';
 import type { ImageBatch } from '../../server/media/image-batch.ts';
@@ -34,6 +34,20 @@ describe('LoadVideo', () => {
     expect(images.frames.every((f) => f.length === 96 * 64 * 3)).toBe(true);
     expect(ctx.progressCalls.map((c) => c.value)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
     expect(ctx.progressCalls.at(-1)).toMatchObject({ max: 24, detail: { frame: 24, frames: 24 } });
+  });
+
+  it('a reader that decodes ahead gives the same frames in order, reads to the end, and closes while decoding', async () => {
+    const ctx = makeContext();
+    await numberedClip(ctx.folders.input, 'numbered.mp4', 20);
+    const file = path.join(ctx.folders.input, 'numbered.mp4');
+    const reader = await openVideoReader(file, KEEP_ALL, { readAhead: true });
+    const read = [...(await reader.read(3)), ...(await reader.read(10)), ...(await reader.read(100))];
+    expect(read.map(frameNumber)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect([reader.position, (await reader.read(1)).length]).toEqual([20, 0]);
+    await reader.close();
+    const early = await openVideoReader(file, KEEP_ALL, { readAhead: true });
+    expect((await early.read(2)).map(frameNumber)).toEqual([0, 1]);
+    await early.close(); // frames still decoding ahead: closing stops them without an unhandled error
   });
 
   it('applies skip_first_frames, then select_every_nth, then frame_load_cap, and divides the fps', async () => {

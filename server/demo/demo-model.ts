@@ -8,7 +8,7 @@ import { SD_SCHEDULER_DEFAULTS } from '../runtime/schedule.ts';
 import { CONTEXT_DIM, LATENT_GAIN, MAX_TOKENS, VAE_DOWN_FACTOR, VAE_SCALING_FACTOR } from './demo-design.ts';
 import { buildDemoTextEncoder, buildDemoVaeDecoder, buildDemoVaeEncoder } from './demo-parts.ts';
 import { buildDemoUNet, type TimestepShape, type TimestepType } from './demo-unet.ts';
-import { BOS_TOKEN, buildDemoVocabulary, EOS_TOKEN } from './demo-vocab.ts';
+import { BOS_TOKEN, buildDemoVocabulary, EOS_TOKEN, type DemoVocabulary } from './demo-vocab.ts';
 import type { FloatType, GraphBuilder } from '../onnx/graph-builder.ts';
 
 export const DEMO_MODEL_NAME = 'limelight-demo';
@@ -25,17 +25,32 @@ export interface DemoModelVariant {
   inputIdsType?: 'int32' | 'int64';
 }
 
-function writeJson(file: string, value: unknown): void {
+export function writeJson(file: string, value: unknown): void {
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-function writePart(dir: string, part: string, graph: GraphBuilder, config: Record<string, unknown>, externalData?: string): void {
+export function writePart(dir: string, part: string, graph: GraphBuilder, config: Record<string, unknown>, externalData?: string): void {
   const partDir = path.join(dir, part);
   mkdirSync(partDir, { recursive: true });
   const built = graph.build(externalData ? { location: externalData, minBytes: 1024 } : undefined);
   writeFileSync(path.join(partDir, 'model.onnx'), built.model);
   if (externalData && built.externalData) writeFileSync(path.join(partDir, externalData), built.externalData);
   writeJson(path.join(partDir, 'config.json'), config);
+}
+
+/** The demo vocabulary as a CLIP tokenizer folder (vocab.json, merges.txt, the special tokens). */
+export function writeDemoTokenizer(tokenizerDir: string, vocabulary: DemoVocabulary): void {
+  mkdirSync(tokenizerDir, { recursive: true });
+  writeJson(path.join(tokenizerDir, 'vocab.json'), vocabulary.vocab);
+  writeFileSync(path.join(tokenizerDir, 'merges.txt'), vocabulary.merges);
+  const specials = { bos_token: BOS_TOKEN, eos_token: EOS_TOKEN, pad_token: EOS_TOKEN, unk_token: EOS_TOKEN };
+  writeJson(path.join(tokenizerDir, 'special_tokens_map.json'), specials);
+  writeJson(path.join(tokenizerDir, 'tokenizer_config.json'), {
+    ...specials,
+    do_lower_case: true,
+    model_max_length: MAX_TOKENS,
+    tokenizer_class: 'CLIPTokenizer',
+  });
 }
 
 /** Writes the demo model into `dir` (created if needed). */
@@ -82,18 +97,7 @@ export function writeDemoModel(dir: string, variant: DemoModelVariant = {}): voi
   writePart(dir, 'vae_encoder', buildDemoVaeEncoder(floatType, variant.vaeEncoderOutput ?? 'latent_sample'), vaeConfig);
   writePart(dir, 'vae_decoder', buildDemoVaeDecoder(floatType), vaeConfig);
 
-  const tokenizerDir = path.join(dir, 'tokenizer');
-  mkdirSync(tokenizerDir, { recursive: true });
-  writeJson(path.join(tokenizerDir, 'vocab.json'), vocabulary.vocab);
-  writeFileSync(path.join(tokenizerDir, 'merges.txt'), vocabulary.merges);
-  const specials = { bos_token: BOS_TOKEN, eos_token: EOS_TOKEN, pad_token: EOS_TOKEN, unk_token: EOS_TOKEN };
-  writeJson(path.join(tokenizerDir, 'special_tokens_map.json'), specials);
-  writeJson(path.join(tokenizerDir, 'tokenizer_config.json'), {
-    ...specials,
-    do_lower_case: true,
-    model_max_length: MAX_TOKENS,
-    tokenizer_class: 'CLIPTokenizer',
-  });
+  writeDemoTokenizer(path.join(dir, 'tokenizer'), vocabulary);
 
   mkdirSync(path.join(dir, 'scheduler'), { recursive: true });
   const s = SD_SCHEDULER_DEFAULTS;
@@ -133,23 +137,28 @@ function installedDemoVersion(dir: string): number | undefined {
 }
 
 /**
- * Builds `<modelsFolder>/limelight-demo` unless a current one is there; returns its path. Safe when
- * several processes start at once: each builds aside and the first to finish moves its copy in.
+ * Builds `<modelsFolder>/<name>` with `write` unless one of `version` is there; returns its path. Safe
+ * when several processes start at once: each builds aside and the first to finish moves its copy in.
  */
-export function ensureDemoModel(modelsFolder: string): string {
-  const dir = path.join(modelsFolder, DEMO_MODEL_NAME);
-  if (installedDemoVersion(dir) === DEMO_MODEL_VERSION) return dir;
+export function ensureGeneratedModel(modelsFolder: string, name: string, version: number, write: (dir: string) => void): string {
+  const dir = path.join(modelsFolder, name);
+  if (installedDemoVersion(dir) === version) return dir;
   const staging = `${dir}.building-${process.pid}-${randomUUID().slice(0, 8)}`;
-  writeDemoModel(staging);
+  write(staging);
   try {
-    if (installedDemoVersion(dir) !== DEMO_MODEL_VERSION) {
+    if (installedDemoVersion(dir) !== version) {
       rmSync(dir, { recursive: true, force: true });
       renameSync(staging, dir);
     }
   } catch (error) {
-    if (installedDemoVersion(dir) !== DEMO_MODEL_VERSION) throw error;
+    if (installedDemoVersion(dir) !== version) throw error;
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
   return dir;
+}
+
+/** Builds `<modelsFolder>/limelight-demo` unless a current one is there; returns its path. */
+export function ensureDemoModel(modelsFolder: string): string {
+  return ensureGeneratedModel(modelsFolder, DEMO_MODEL_NAME, DEMO_MODEL_VERSION, (dir) => writeDemoModel(dir));
 }

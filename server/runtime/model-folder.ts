@@ -6,12 +6,14 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { checkTextEncoder, checkUNet, checkVaeDecoder, checkVaeEncoder, ModelContractError } from './contract.ts';
 import { parseSchedulerConfig, type SchedulerConfig } from './schedule.ts';
 import { sessions, type Device, type Provider } from './sessions.ts';
-import type { ClipModel, DiffusionModel, VaeModel } from './model-values.ts';
+import type { ClipModel, DiffusionModel, ModelFamily, VaeModel } from './model-values.ts';
+import { loadSd3Model } from './families/sd3.ts';
 
 type Metadata = readonly InferenceSession.ValueMetadata[];
 
 export interface VaeConfig {
   scalingFactor: number;
+  shiftFactor: number;
   downFactor: number;
   latentChannels: number;
 }
@@ -69,6 +71,22 @@ export interface ModelFolder {
 const LAYOUT_HINT =
   'a diffusers/optimum Stable Diffusion ONNX export has unet/, text_encoder/, vae_decoder/ (and vae_encoder/ for image-to-image), tokenizer/ and scheduler/';
 
+/**
+ * The family of a model folder: model_index.json's `_class_name` (e.g. ORTStableDiffusion3Pipeline),
+ * else the parts present (transformer/ → SD3, text_encoder_2/ beside unet/ → SDXL).
+ */
+export function detectFamily(dir: string): ModelFamily {
+  const indexFile = path.join(dir, 'model_index.json');
+  const className = existsSync(indexFile) ? readJsonObject(indexFile)._class_name : undefined;
+  if (typeof className === 'string') {
+    if (/StableDiffusion3/.test(className)) return 'sd3';
+    if (/StableDiffusionXL/.test(className)) return 'sdxl';
+    if (/StableDiffusion/.test(className)) return 'sd';
+  }
+  if (existsSync(path.join(dir, 'transformer'))) return 'sd3';
+  return existsSync(path.join(dir, 'text_encoder_2')) ? 'sdxl' : 'sd';
+}
+
 /** Names of the model folders under `modelsDir` (folders with model_index.json or unet/model.onnx). */
 export function listModelFolders(modelsDir: string): string[] {
   if (!existsSync(modelsDir)) return [];
@@ -79,7 +97,7 @@ export function listModelFolders(modelsDir: string): string[] {
     .sort();
 }
 
-function readJsonObject(file: string): Record<string, unknown> {
+export function readJsonObject(file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -90,7 +108,7 @@ function readJsonObject(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function readVaeConfig(dir: string): VaeConfig {
+export function readVaeConfig(dir: string): VaeConfig {
   const file = ['vae_decoder', 'vae_encoder', 'vae'].map((part) => path.join(dir, part, 'config.json')).find(existsSync);
   const config = file ? readJsonObject(file) : {};
   const blocks = Array.isArray(config.block_out_channels) ? config.block_out_channels.length : 4;
@@ -98,6 +116,7 @@ function readVaeConfig(dir: string): VaeConfig {
   const channels = config.latent_channels;
   return {
     scalingFactor: typeof scaling === 'number' && scaling > 0 ? scaling : 0.18215,
+    shiftFactor: typeof config.shift_factor === 'number' ? config.shift_factor : 0,
     downFactor: 2 ** Math.max(blocks - 1, 0),
     latentChannels: typeof channels === 'number' && channels > 0 ? channels : 4,
   };
@@ -148,21 +167,29 @@ export interface LoadedModel {
   warnings: string[];
 }
 
-/** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
-export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
-  const folder = readModelFolder(dir);
-  const warnings = new Set<string>();
-  const inspect = async <T>(file: string, check: (relative: string, inputs: Metadata, outputs: Metadata) => T): Promise<{ signature: T; provider: Provider }> => {
+type PartCheck<T> = (relative: string, inputs: Metadata, outputs: Metadata) => T;
+
+/** Opens (or reuses) a part's session on `device` and checks its inputs and outputs; provider fallbacks go to `warnings`. */
+export function partInspector(dir: string, device: Device, warnings: Set<string>) {
+  return async <T>(file: string, check: PartCheck<T>): Promise<{ signature: T; provider: Provider }> => {
     const lease = await sessions.acquire(file, device);
     try {
       if (lease.warning) warnings.add(lease.warning);
-      const relative = `${folder.name}/${path.relative(dir, file)}`;
-      const signature = check(relative, lease.session.inputMetadata, lease.session.outputMetadata);
-      return { signature, provider: lease.provider };
+      const relative = `${path.basename(dir)}/${path.relative(dir, file)}`;
+      return { signature: check(relative, lease.session.inputMetadata, lease.session.outputMetadata), provider: lease.provider };
     } finally {
       lease.release();
     }
   };
+}
+
+/** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
+export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
+  const family = existsSync(dir) ? detectFamily(dir) : 'sd';
+  if (family === 'sd3') return loadSd3Model(dir, device);
+  const folder = readModelFolder(dir);
+  const warnings = new Set<string>();
+  const inspect = partInspector(dir, device, warnings);
   const channels = folder.vae.latentChannels;
   const unet = await inspect(folder.unetFile, checkUNet);
   const text = await inspect(folder.textEncoderFile, checkTextEncoder);
@@ -178,6 +205,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
   return {
     model: {
       kind: 'diffusion-model',
+      family,
       name: folder.name,
       folder: dir,
       unetFile: folder.unetFile,
@@ -188,9 +216,10 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       latentChannels: channels,
       latentMultiple: folder.unet.latentMultiple,
     },
-    clip: { kind: 'clip', name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
+    clip: { kind: 'clip', family, name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
     vae: {
       kind: 'vae',
+      family,
       name: folder.name,
       encoderFile: folder.vaeEncoderFile,
       decoderFile: folder.vaeDecoderFile,

@@ -6,6 +6,11 @@ import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncod
 import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
+import type { Sd3TextEncoders } from './families/sd3-values.ts';
+import type { FlowMatchConfig } from './flow-matching.ts';
+
+/** The model family, detected from the folder: SD 1.x/2.x, SDXL, or SD3/3.5 (an MMDiT with flow matching). */
+export type ModelFamily = 'sd' | 'sdxl' | 'sd3';
 
 /**
  * Where the source images lie in padded frames: VAEEncode pads at the right and bottom to a size the
@@ -45,6 +50,9 @@ export interface Conditioning {
   readonly embeddings: Float32Array;
   /** The empty prompt's embeddings: the unconditional half of CFG when no negative is connected. */
   readonly emptyPrompt: Float32Array;
+  /** SD3: the pooled text embeddings (both CLIPs' text_embeds) of the prompt and of the empty prompt. */
+  readonly pooled?: Float32Array;
+  readonly emptyPooled?: Float32Array;
 }
 
 /** One InjectCrossAttention node's mask on a MODEL. */
@@ -76,6 +84,7 @@ export interface AttentionInjection {
 
 export interface DiffusionModel {
   readonly kind: 'diffusion-model';
+  readonly family: ModelFamily;
   /** Model folder name, for messages. */
   readonly name: string;
   readonly folder: string;
@@ -89,21 +98,29 @@ export interface DiffusionModel {
   /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
   readonly latentMultiple: number;
   readonly attention?: AttentionInjection;
+  /** SD3: the FlowMatchEulerDiscrete scheduler config; the Sampler then samples by flow matching. */
+  readonly flow?: FlowMatchConfig;
+  /** SD3: pooled_projections' width. */
+  readonly pooledDim?: number;
   /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
   readonly previewVae?: VaeModel;
 }
 
 export interface ClipModel {
   readonly kind: 'clip';
+  readonly family: ModelFamily;
   readonly name: string;
   readonly textEncoderFile: string;
   readonly tokenizerDir: string;
   readonly device: Device;
   readonly signature: TextEncoderSignature;
+  /** SD3: the second CLIP, the optional T5 and the context width (textEncoderFile is the first CLIP). */
+  readonly sd3?: Sd3TextEncoders;
 }
 
 export interface VaeModel {
   readonly kind: 'vae';
+  readonly family: ModelFamily;
   readonly name: string;
   readonly encoderFile?: string;
   readonly decoderFile: string;
@@ -111,6 +128,8 @@ export interface VaeModel {
   readonly encoder?: VaeEncoderSignature;
   readonly decoder: VaeDecoderSignature;
   readonly scalingFactor: number;
+  /** Subtracted before scaling on encode, added back on decode (SD3: 0.0609; 0 for SD 1.x/2.x). */
+  readonly shiftFactor: number;
   /** Image pixels per latent pixel: 2^(len(block_out_channels) − 1). */
   readonly downFactor: number;
   readonly latentChannels: number;

@@ -16,6 +16,7 @@ import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
 import { readFloats } from './tensors.ts';
 import { isGuided, promptFeeds, stepFeeds } from './unet-feeds.ts';
+import { sampleFlowMatching } from './flow-sampling.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
 
 export interface SampleOptions {
@@ -95,6 +96,7 @@ export async function sampleLatents(
   hooks: SampleHooks = {},
 ): Promise<LatentBatch> {
   checkSamplingInputs(model, positive, negative, latent, options.keepMask);
+  if (model.flow) return sampleFlowMatching({ ...model, flow: model.flow }, positive, negative, latent, options, hooks);
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
     const run = new SamplingRun(lease.session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks);
@@ -242,7 +244,7 @@ class SamplingRun {
  * uncond + cfg·(cond − uncond) for frame i of a batch whose first k rows are unconditional, written over
  * its conditional row of the UNet output (ours to change); returns that row.
  */
-function guideInPlace(output: Float32Array, i: number, k: number, size: number, cfg: number): Float32Array {
+export function guideInPlace(output: Float32Array, i: number, k: number, size: number, cfg: number): Float32Array {
   const u = i * size;
   const c = (k + i) * size;
   for (let j = 0; j < size; j++) output[c + j] = output[u + j] + cfg * (output[c + j] - output[u + j]);

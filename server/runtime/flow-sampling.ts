@@ -4,6 +4,7 @@
 // keep-mask reset after every step, and a progress callback after every transformer call.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { NodeInputError } from '../errors.ts';
+import { AttentionFeeds } from './attention-feeds.ts';
 import { stopIfAborted } from './before-run.ts';
 import { flowDenoisedEstimate, flowNoised, flowStep, planFlowMatching, type FlowMatchConfig, type FlowPlan } from './flow-matching.ts';
 import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
@@ -59,6 +60,7 @@ class FlowRun {
   private callsDone = 0;
   private readonly noiseCache = new Map<number, Float32Array>();
   private readonly keepMask?: LatentKeepMask;
+  private readonly attention?: AttentionFeeds;
 
   constructor(
     private readonly session: InferenceSession,
@@ -74,6 +76,7 @@ class FlowRun {
     this.size = latent.channels * latent.height * latent.width;
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
   }
 
   private noise(step: number, frame: number): Float32Array {
@@ -110,6 +113,7 @@ class FlowRun {
     const x = frames.map((f, i) => flowNoised(latent.frames[f], initialNoise[i], plan.sigmas[0]));
     const feeds = this.promptFeeds(k);
     const sample = new Float32Array(rows * size);
+    const conditional = Array.from({ length: rows }, (_, r) => !guided || r >= k);
     for (let step = 0; step <= lastStep; step++) {
       const [sigma, sigmaNext] = [plan.sigmas[step], plan.sigmas[step + 1]];
       x.forEach((values, i) => {
@@ -118,6 +122,7 @@ class FlowRun {
       });
       feeds.hidden_states = floatTensor(model.unet.floatType, sample, [rows, latent.channels, latent.height, latent.width]);
       feeds.timestep = timestepTensor(model.unet, plan.timesteps[step], rows);
+      if (this.attention) Object.assign(feeds, this.attention.forBatch(frames, conditional));
       await stopIfAborted(this.hooks.signal);
       const started = performance.now();
       const result = await this.session.run(feeds);

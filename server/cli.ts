@@ -12,6 +12,7 @@ import { expandQuickJob, isGraphJson, JobError, parseQuickJob } from './cli/quic
 import { resolveSettings, type Settings } from './config.ts';
 import { prepareFirstRun } from './first-run.ts';
 import { DEMO_MODEL_NAME } from './demo/demo-model.ts';
+import { SD3_DEMO_MODEL_NAME } from './demo/demo-sd3.ts';
 import type { Engine, RunResult } from './engine/engine.ts';
 import { createEngine } from './create-engine.ts';
 import { sidecarPath } from './media/workflow-metadata.ts';
@@ -80,7 +81,7 @@ async function loadQuickJob(file: string, video: string, engine: Engine, setting
   if (isGraphJson(data)) throw new UsageError(`--video is for quick jobs, and ${file} is a workflow or prompt; choose its clip with --set LoadVideo.video=<file in the input folder>`);
   const job = parseQuickJob(data, file);
   // Before expanding: the job may name the sample clip or masks, made with the demo model.
-  if (job.model === DEMO_MODEL_NAME) await prepareSamples(settings, io);
+  if (job.model === DEMO_MODEL_NAME || job.model === SD3_DEMO_MODEL_NAME) await prepareSamples(settings, io);
   const places = { jobFile: path.resolve(file), video, inputFolder: settings.folders.input, modelsFolder: settings.folders.models };
   const workflow = await expandQuickJob(job, places, io.out);
   io.out(`${file}: expanded into the professional workflow; it is saved beside the video as its .json`);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSampleMedia } from './demo/sample-media.ts';
 import { ensureDemoModel } from './demo/demo-model.ts';
+import { ensureSd3DemoModel, SD3_DEMO_MODEL_NAME } from './demo/demo-sd3.ts';
 import type { Settings } from './config.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +53,8 @@ export async function prepareFirstRun(settings: Settings, out: (text: string) =>
   };
   const modelDir = path.join(settings.folders.models, 'limelight-demo');
   await once(path.join(modelDir, 'model_index.json'), `generating the demo model (${modelDir})`, () => ensureDemoModel(settings.folders.models));
+  const sd3Dir = path.join(settings.folders.models, SD3_DEMO_MODEL_NAME);
+  await once(path.join(sd3Dir, 'model_index.json'), `generating the SD3 demo model (${sd3Dir})`, () => ensureSd3DemoModel(settings.folders.models));
   await once(path.join(settings.folders.input, 'limelight-sample.mp4'), `generating the sample clip and masks (${settings.folders.input})`, () =>
     ensureSampleMedia(settings.folders.input),
   );

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PROMPT, professionalWorkflow, type MaskSource } from '../example-workflows.ts';
 import { DEMO_MODEL_NAME } from '../demo/demo-model.ts';
+import { SD3_DEMO_MODEL_NAME } from '../demo/demo-sd3.ts';
 import type { Workflow } from '../../common/workflow.ts';
 import { isWorkflow } from '../../common/workflow.ts';
 import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../../nodes/support/input-files.ts';
@@ -96,7 +97,7 @@ export function parseQuickJob(data: unknown, file: string): QuickJob {
 }
 
 function checkModel(model: string, modelsDir: string): void {
-  if (model === DEMO_MODEL_NAME) return; // generated on first use
+  if (model === DEMO_MODEL_NAME || model === SD3_DEMO_MODEL_NAME) return; // generated on first use
   const available = listModelFolders(modelsDir);
   if (!available.includes(model)) {
     throw new JobError(

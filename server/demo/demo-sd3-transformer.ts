@@ -55,32 +55,63 @@ function modulate(g: GraphBuilder, name: string, x: string, temb: string): strin
   });
 }
 
-/** [batch, tokens, inner] → [batch, heads, tokens, head_dim]. */
-function splitHeads(g: GraphBuilder, x: string): string {
-  return g.op('Transpose', [g.op('Reshape', [x, g.int64('heads_shape', [0, -1, SD3_DEMO_HEADS, HEAD_DIM])])], { perm: [0, 2, 1, 3] });
+/** How the scores are laid out: torch SDPA's [batch, heads, tokens, tokens], or the legacy processors' [batch·heads, tokens, tokens]. */
+export type Sd3DemoScores = '4d' | '3d';
+
+/** [batch, tokens, inner] → [batch, heads, tokens, head_dim] (4-D) or [batch·heads, tokens, head_dim] (3-D, head_to_batch_dim). */
+function splitHeads(g: GraphBuilder, x: string, scores: Sd3DemoScores): string {
+  const heads = g.op('Transpose', [g.op('Reshape', [x, g.int64('heads_shape', [0, -1, SD3_DEMO_HEADS, HEAD_DIM])])], { perm: [0, 2, 1, 3] });
+  if (scores === '4d') return heads;
+  const tokensAndDim = g.op('Slice', [g.op('Shape', [heads]), g.int64('start', [2]), g.int64('end', [4])]);
+  return g.op('Reshape', [heads, g.op('Concat', [g.int64('rows', [-1]), tokensAndDim], { axis: 0 })]);
+}
+
+/** Back to [batch, tokens, inner] (batch_to_head_dim for 3-D). */
+function mergeHeads(g: GraphBuilder, x: string, scores: Sd3DemoScores): string {
+  const heads =
+    scores === '4d'
+      ? x
+      : g.op('Reshape', [x, g.op('Concat', [g.int64('batch_heads', [-1, SD3_DEMO_HEADS]), g.op('Slice', [g.op('Shape', [x]), g.int64('start', [1]), g.int64('end', [3])])], { axis: 0 })]);
+  return g.op('Reshape', [g.op('Transpose', [heads], { perm: [0, 2, 1, 3] }), g.int64('merged_shape', [0, -1, INNER])]);
 }
 
 const perHead = (entry: (input: number, dim: number) => number) => (r: number, c: number) => entry(r, c % HEAD_DIM);
 
+/** SD3.5's qk-norm (RMSNorm over the head dimension) as torch exports it: x / √(mean(x²) + ε) · weight. */
+function rmsNorm(g: GraphBuilder, name: string, x: string): string {
+  return g.scope(name, () => {
+    const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, g.scalar(2)])], { axes: [-1], keepdims: 1 });
+    return g.op('Mul', [g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(1e-6)])])]), g.weight('weight', new Float32Array(HEAD_DIM).fill(1), [HEAD_DIM])]);
+  });
+}
+
+export interface Sd3DemoTransformerOptions {
+  scores?: Sd3DemoScores;
+  /** SD3.5's RMS qk-norm on the keys of both streams (changes the logits: for structure tests only). */
+  qkNorm?: boolean;
+}
+
 /** JointAttnProcessor2_0: returns the image stream's and (unless the block is context_pre_only) the text stream's attention outputs. */
-function jointAttention(g: GraphBuilder, image: string, text: string, contextPreOnly: boolean): { image: string; text?: string } {
+function jointAttention(g: GraphBuilder, image: string, text: string, contextPreOnly: boolean, { scores: layout = '4d', qkNorm = false }: Sd3DemoTransformerOptions): { image: string; text?: string } {
   return g.scope('attn', () => {
     const scale = Math.sqrt(HEAD_DIM);
-    const q = splitHeads(g, linear(g, 'to_q', image, HIDDEN, INNER, perHead((h, d) => (d === 0 && h === CONSTANT ? scale : 0))));
-    const k = splitHeads(g, linear(g, 'to_k', image, HIDDEN, INNER, perHead((h, d) => (d === 0 && h === CONSTANT ? SD3_DEMO_LOGITS.image : 0))));
-    const v = splitHeads(g, linear(g, 'to_v', image, HIDDEN, INNER, () => 0));
+    const q = splitHeads(g, linear(g, 'to_q', image, HIDDEN, INNER, perHead((h, d) => (d === 0 && h === CONSTANT ? scale : 0))), layout);
+    const k = splitHeads(g, linear(g, 'to_k', image, HIDDEN, INNER, perHead((h, d) => (d === 0 && h === CONSTANT ? SD3_DEMO_LOGITS.image : 0))), layout);
+    const v = splitHeads(g, linear(g, 'to_v', image, HIDDEN, INNER, () => 0), layout);
     const L = SD3_DEMO_LOGITS;
     const textLogit: Record<number, number> = { [TEXT.constant]: L.zero, [TEXT.sink]: L.sink - L.zero, [TEXT.word]: L.word - L.zero, [TEXT.end]: L.end - L.zero };
-    const cq = splitHeads(g, linear(g, 'add_q_proj', text, HIDDEN, INNER, () => 0));
-    const ck = splitHeads(g, linear(g, 'add_k_proj', text, HIDDEN, INNER, perHead((t, d) => (d === 0 ? (textLogit[t] ?? 0) : 0))));
-    const cv = splitHeads(g, linear(g, 'add_v_proj', text, HIDDEN, INNER, perHead((t, d) => (t === d ? 1 : 0))));
-    const query = g.op('Concat', [q, cq], { axis: 2 });
-    const key = g.op('Concat', [k, ck], { axis: 2 });
-    const value = g.op('Concat', [v, cv], { axis: 2 });
+    const cq = splitHeads(g, linear(g, 'add_q_proj', text, HIDDEN, INNER, () => 0), layout);
+    const ck = splitHeads(g, linear(g, 'add_k_proj', text, HIDDEN, INNER, perHead((t, d) => (d === 0 ? (textLogit[t] ?? 0) : 0))), layout);
+    const cv = splitHeads(g, linear(g, 'add_v_proj', text, HIDDEN, INNER, perHead((t, d) => (t === d ? 1 : 0))), layout);
+    const sequence = layout === '4d' ? 2 : 1;
+    const query = g.op('Concat', [q, cq], { axis: sequence });
+    const key = g.op('Concat', qkNorm ? [rmsNorm(g, 'norm_k', k), rmsNorm(g, 'norm_added_k', ck)] : [k, ck], { axis: sequence });
+    const value = g.op('Concat', [v, cv], { axis: sequence });
     const sqrtScale = g.scalar(Math.sqrt(1 / Math.sqrt(HEAD_DIM)));
-    const scores = g.op('MatMul', [g.op('Mul', [query, sqrtScale]), g.op('Mul', [g.op('Transpose', [key], { perm: [0, 1, 3, 2] }), sqrtScale])]);
+    const keyT = g.op('Transpose', [key], { perm: layout === '4d' ? [0, 1, 3, 2] : [0, 2, 1] });
+    const scores = g.op('MatMul', [g.op('Mul', [query, sqrtScale]), g.op('Mul', [keyT, sqrtScale])]);
     const attended = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), value]);
-    const merged = g.op('Reshape', [g.op('Transpose', [attended], { perm: [0, 2, 1, 3] }), g.int64('merged_shape', [0, -1, INNER])]);
+    const merged = mergeHeads(g, attended, layout);
     const imageLength = g.op('Slice', [g.op('Shape', [image]), g.int64('start', [1]), g.int64('end', [2])]);
     const imageOut = g.op('Slice', [merged, g.int64('zero', [0]), imageLength, g.int64('axis', [1])]);
     const out = (r: number, c: number) => (r % HEAD_DIM === c && c < 4 ? 1 / (SD3_DEMO_HEADS * SD3_DEMO_BLOCKS) : 0);
@@ -93,7 +124,7 @@ function jointAttention(g: GraphBuilder, image: string, text: string, contextPre
   });
 }
 
-export function buildSd3DemoTransformer(contextDim: number, pooledDim: number): GraphBuilder {
+export function buildSd3DemoTransformer(contextDim: number, pooledDim: number, options: Sd3DemoTransformerOptions = {}): GraphBuilder {
   const g = new GraphBuilder('limelight_demo_sd3_transformer', 'float32');
   const C = SD3_DEMO_LATENT_CHANNELS;
   const p = SD3_DEMO_PATCH;
@@ -118,7 +149,7 @@ export function buildSd3DemoTransformer(contextDim: number, pooledDim: number): 
   for (let b = 0; b < SD3_DEMO_BLOCKS; b++) {
     const contextPreOnly = b === SD3_DEMO_BLOCKS - 1;
     g.scope(`transformer_blocks.${b}`, () => {
-      const attended = jointAttention(g, modulate(g, 'norm1', image, temb), modulate(g, 'norm1_context', text, temb), contextPreOnly);
+      const attended = jointAttention(g, modulate(g, 'norm1', image, temb), modulate(g, 'norm1_context', text, temb), contextPreOnly, options);
       image = g.op('Add', [image, attended.image]);
       if (attended.text) text = g.op('Add', [text, attended.text]);
     });

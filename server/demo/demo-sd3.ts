@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ensureGeneratedModel, writeDemoTokenizer, writeJson, writePart } from './demo-model.ts';
 import { MAX_TOKENS } from './demo-design.ts';
 import { buildSd3DemoClip, buildSd3DemoVaeDecoder, buildSd3DemoVaeEncoder, SD3_DEMO_VAE } from './demo-sd3-parts.ts';
-import { buildSd3DemoTransformer, SD3_DEMO_BLOCKS, SD3_DEMO_HEADS, SD3_DEMO_LATENT_CHANNELS, SD3_DEMO_PATCH } from './demo-sd3-transformer.ts';
+import { buildSd3DemoTransformer, type Sd3DemoTransformerOptions, SD3_DEMO_BLOCKS, SD3_DEMO_HEADS, SD3_DEMO_LATENT_CHANNELS, SD3_DEMO_PATCH } from './demo-sd3-transformer.ts';
 import { buildDemoVocabulary } from './demo-vocab.ts';
 
 export const SD3_DEMO_MODEL_NAME = 'limelight-demo-sd3';
@@ -15,14 +15,15 @@ export const SD3_DEMO_MODEL_VERSION = 1;
 /** SD3's widths: CLIP-L 768 and CLIP-G 1280 (pooled 2048), the context padded to T5's 4096. */
 export const SD3_DEMO_WIDTHS = { clipL: 768, clipG: 1280, context: 4096 } as const;
 
-export function writeSd3DemoModel(dir: string): void {
+/** `transformer`: variants of the attention layout for tests (default: 4-D scores, no qk-norm). */
+export function writeSd3DemoModel(dir: string, transformer: Sd3DemoTransformerOptions = {}): void {
   const vocabulary = buildDemoVocabulary();
   const { clipL, clipG, context } = SD3_DEMO_WIDTHS;
   mkdirSync(dir, { recursive: true });
   writeJson(path.join(dir, 'model_index.json'), {
     _class_name: 'ORTStableDiffusion3Pipeline',
     _diffusers_version: '0.30.0',
-    _limelight_demo: { version: SD3_DEMO_MODEL_VERSION },
+    _limelight_demo: { version: SD3_DEMO_MODEL_VERSION, transformer },
     scheduler: ['diffusers', 'FlowMatchEulerDiscreteScheduler'],
     text_encoder: ['transformers', 'CLIPTextModelWithProjection'],
     text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
@@ -34,7 +35,7 @@ export function writeSd3DemoModel(dir: string): void {
     vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
     vae_encoder: ['diffusers', 'OnnxRuntimeModel'],
   });
-  writePart(dir, 'transformer', buildSd3DemoTransformer(context, clipL + clipG), {
+  writePart(dir, 'transformer', buildSd3DemoTransformer(context, clipL + clipG, transformer), {
     _class_name: 'SD3Transformer2DModel',
     in_channels: SD3_DEMO_LATENT_CHANNELS,
     out_channels: SD3_DEMO_LATENT_CHANNELS,
@@ -76,5 +77,5 @@ export function writeSd3DemoModel(dir: string): void {
 
 /** Builds `<modelsFolder>/limelight-demo-sd3` unless a current one is there; returns its path. */
 export function ensureSd3DemoModel(modelsFolder: string): string {
-  return ensureGeneratedModel(modelsFolder, SD3_DEMO_MODEL_NAME, SD3_DEMO_MODEL_VERSION, writeSd3DemoModel);
+  return ensureGeneratedModel(modelsFolder, SD3_DEMO_MODEL_NAME, SD3_DEMO_MODEL_VERSION, (dir) => writeSd3DemoModel(dir));
 }

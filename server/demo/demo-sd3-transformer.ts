@@ -11,6 +11,7 @@
 // pays to the prompt's words — what the joint-attention bias scales.
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { EMBEDDING, LATENT_GAIN } from './demo-design.ts';
+import { matrix } from './demo-unet.ts';
 
 /** Image and text token features: 0–3 the colour (accumulated on image tokens), 4 a constant 1, 5 luminance / sink, 6 word, 7 end. */
 const HIDDEN = 8;
@@ -32,12 +33,6 @@ const MEAN_AMPLITUDE = LATENT_GAIN / 2;
 const DETAIL_AMPLITUDE = 1.5;
 /** Velocity pull per unit of attended colour. */
 const COLOUR_PULL = 2;
-
-function matrix(rows: number, cols: number, entry: (r: number, c: number) => number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = entry(r, c);
-  return out;
-}
 
 /** A diffusers nn.Linear exported as MatMul + Add (weights stored transposed, [in, out]). */
 function linear(g: GraphBuilder, name: string, input: string, rows: number, cols: number, entry: (r: number, c: number) => number, bias?: (c: number) => number): string {

@@ -33,7 +33,7 @@ const LUMA_ATTENTION = [0.6, 0] as const;
 const SELF_CONTEXT = 0.25;
 const CROSS_LAYERS = 3;
 
-function matrix(rows: number, cols: number, entry: (r: number, c: number) => number): Float32Array {
+export function matrix(rows: number, cols: number, entry: (r: number, c: number) => number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = entry(r, c);
   return out;

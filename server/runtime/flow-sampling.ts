@@ -7,10 +7,9 @@ import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds } from './attention-feeds.ts';
 import { stopIfAborted } from './before-run.ts';
 import { flowDenoisedEstimate, flowNoised, flowStep, planFlowMatching, type FlowMatchConfig, type FlowPlan } from './flow-matching.ts';
-import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
-import { gaussianNoise, noiseStream } from './noise.ts';
-import { guideInPlace, type SampleHooks, type SampleOptions } from './sampling.ts';
-import { sessions } from './sessions.ts';
+import { keptSources, LatentKeepMask, resetKeptArea } from './keep-mask.ts';
+import { ClipNoise } from './noise.ts';
+import { guideInPlace, sampleInBatches, type SampleHooks, type SampleOptions } from './sampling.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
 import { isGuided, promptFeeds } from './unet-feeds.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
@@ -39,17 +38,8 @@ export async function sampleFlowMatching(
   hooks: SampleHooks,
 ): Promise<LatentBatch> {
   checkFlowOptions(model, positive, negative, options);
-  const lease = await sessions.acquire(model.unetFile, model.device);
-  try {
-    const run = new FlowRun(lease.session, model, positive, negative ?? { ...positive, embeddings: positive.emptyPrompt, pooled: positive.emptyPooled }, latent, options, hooks);
-    const out: Float32Array[] = [];
-    for (let start = 0; start < latent.frames.length; start += options.batchSize) {
-      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, latent.frames.length - start) }, (_, i) => start + i))));
-    }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
-  } finally {
-    lease.release();
-  }
+  const unconditional = negative ?? { ...positive, embeddings: positive.emptyPrompt, pooled: positive.emptyPooled };
+  return sampleInBatches(model, latent, options.batchSize, (session) => new FlowRun(session, model, positive, unconditional, latent, options, hooks));
 }
 
 class FlowRun {
@@ -58,7 +48,7 @@ class FlowRun {
   private readonly size: number;
   private readonly calls: number;
   private callsDone = 0;
-  private readonly noiseCache = new Map<number, Float32Array>();
+  private readonly noise: ClipNoise;
   private readonly keepMask?: LatentKeepMask;
   private readonly attention?: AttentionFeeds;
 
@@ -74,19 +64,10 @@ class FlowRun {
     this.plan = planFlowMatching(model.flow, { ...options, temperature: options.sampler === 'euler_ancestral' ? options.temperature : 0 });
     this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
+    this.noise = new ClipNoise(options.seed, this.size, options.noisePerFrame);
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
     if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
-  }
-
-  private noise(step: number, frame: number): Float32Array {
-    const stream = noiseStream(step, frame, this.options.noisePerFrame);
-    let values = this.noiseCache.get(stream);
-    if (!values) {
-      values = gaussianNoise(this.options.seed, stream, this.size);
-      if (!this.options.noisePerFrame) this.noiseCache.set(stream, values);
-    }
-    return values;
   }
 
   /** The prompt feeds of a batch: the context rows (from unet-feeds) and the pooled rows in the same order. */
@@ -106,10 +87,8 @@ class FlowRun {
     const k = frames.length;
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
-    const initialNoise = frames.map((f) => this.noise(0, f));
-    const kept: (KeptSource | undefined)[] = frames.map((f, i) =>
-      this.keepMask ? { grid: this.keepMask.forFrame(f), source: latent.frames[f], noise: initialNoise[i] } : undefined,
-    );
+    const initialNoise = frames.map((f) => this.noise.at(0, f));
+    const kept = keptSources(this.keepMask, frames, latent.frames, initialNoise);
     const x = frames.map((f, i) => flowNoised(latent.frames[f], initialNoise[i], plan.sigmas[0]));
     const feeds = this.promptFeeds(k);
     const sample = new Float32Array(rows * size);
@@ -131,7 +110,7 @@ class FlowRun {
       for (let i = 0; i < k; i++) {
         const velocity = guided ? guideInPlace(output, i, k, size, options.cfg) : output.subarray(i * size, (i + 1) * size);
         if (i === 0 && this.hooks.preview?.due()) this.hooks.preview.show(flowDenoisedEstimate(x[i], velocity, sigma));
-        const fresh = plan.eta > 0 && sigmaNext > 0 ? this.noise(step + 1, frames[i]) : undefined;
+        const fresh = plan.eta > 0 && sigmaNext > 0 ? this.noise.at(step + 1, frames[i]) : undefined;
         flowStep(x[i], velocity, sigma, sigmaNext, plan.eta, fresh);
         const keep = kept[i];
         if (keep) resetKeptArea(x[i], keep, sigmaNext, 1 - sigmaNext);

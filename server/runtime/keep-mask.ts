@@ -36,6 +36,11 @@ export interface KeptSource {
   noise: Float32Array;
 }
 
+/** What each frame of a batch keeps (none without a keep-mask): its grid, its source latent and its initial noise. */
+export function keptSources(keepMask: LatentKeepMask | undefined, frames: readonly number[], sources: readonly Float32Array[], initialNoise: readonly Float32Array[]): (KeptSource | undefined)[] {
+  return frames.map((f, i) => (keepMask ? { grid: keepMask.forFrame(f), source: sources[f], noise: initialNoise[i] } : undefined));
+}
+
 /**
  * x ← m·x + (1 − m)·(a·source + σ·noise) on every channel, in place; cells with m = 1 are left as they are.
  * a = 1 in k-diffusion's σ-space; flow matching (SD3) noises as (1 − σ)·source + σ·noise.

@@ -183,6 +183,26 @@ export function partInspector(dir: string, device: Device, warnings: Set<string>
   };
 }
 
+export interface VaeParts {
+  family: ModelFamily;
+  name: string;
+  device: Device;
+  encoderFile?: string;
+  decoderFile: string;
+  config: VaeConfig;
+  /** The folder's denoiser takes latent sides that are multiples of this. */
+  latentMultiple: number;
+}
+
+/** The VAE value of a folder, its decoder (and encoder, when there is one) checked. */
+export async function loadVae(inspect: ReturnType<typeof partInspector>, parts: VaeParts): Promise<VaeModel> {
+  const channels = parts.config.latentChannels;
+  const decoder = await inspect(parts.decoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
+  const encoder = parts.encoderFile ? await inspect(parts.encoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
+  const { family, name, device, encoderFile, decoderFile, config, latentMultiple } = parts;
+  return { kind: 'vae', family, name, encoderFile, decoderFile, device, encoder: encoder?.signature, decoder: decoder.signature, ...config, latentMultiple };
+}
+
 /** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
 export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
   const family = existsSync(dir) ? detectFamily(dir) : 'sd';
@@ -193,8 +213,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
   const channels = folder.vae.latentChannels;
   const unet = await inspect(folder.unetFile, checkUNet);
   const text = await inspect(folder.textEncoderFile, checkTextEncoder);
-  const decoder = await inspect(folder.vaeDecoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
-  const encoder = folder.vaeEncoderFile ? await inspect(folder.vaeEncoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
+  const vae = await loadVae(inspect, { family, name: folder.name, device, encoderFile: folder.vaeEncoderFile, decoderFile: folder.vaeDecoderFile, config: folder.vae, latentMultiple: folder.unet.latentMultiple });
   const { contextDim } = unet.signature;
   const { hiddenSize } = text.signature;
   if (contextDim !== undefined && hiddenSize !== undefined && contextDim !== hiddenSize) {
@@ -217,18 +236,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       latentMultiple: folder.unet.latentMultiple,
     },
     clip: { kind: 'clip', family, name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
-    vae: {
-      kind: 'vae',
-      family,
-      name: folder.name,
-      encoderFile: folder.vaeEncoderFile,
-      decoderFile: folder.vaeDecoderFile,
-      device,
-      encoder: encoder?.signature,
-      decoder: decoder.signature,
-      ...folder.vae,
-      latentMultiple: folder.unet.latentMultiple,
-    },
+    vae,
     provider: unet.provider,
     warnings: [...warnings],
   };

@@ -9,8 +9,8 @@ import type { MaskBatch } from '../masks/mask-batch.ts';
 import { maskCountProblem } from '../masks/mask-frames.ts';
 import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
-import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
-import { gaussianNoise, noiseStream } from './noise.ts';
+import { keptSources, LatentKeepMask, resetKeptArea } from './keep-mask.ts';
+import { ClipNoise } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
@@ -97,13 +97,23 @@ export async function sampleLatents(
 ): Promise<LatentBatch> {
   checkSamplingInputs(model, positive, negative, latent, options.keepMask);
   if (model.flow) return sampleFlowMatching({ ...model, flow: model.flow }, positive, negative, latent, options, hooks);
+  return sampleInBatches(model, latent, options.batchSize, (session) => new SamplingRun(session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks));
+}
+
+/** Samples the clip in batches of `batchSize` frames with one run over the model's session (held meanwhile). */
+export async function sampleInBatches(
+  model: DiffusionModel,
+  latent: LatentBatch,
+  batchSize: number,
+  start: (session: InferenceSession) => { sampleFrames(frames: readonly number[]): Promise<Float32Array[]> },
+): Promise<LatentBatch> {
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
-    const run = new SamplingRun(lease.session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks);
+    const run = start(lease.session);
     const frameCount = latent.frames.length;
     const out: Float32Array[] = [];
-    for (let start = 0; start < frameCount; start += options.batchSize) {
-      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, frameCount - start) }, (_, i) => start + i))));
+    for (let first = 0; first < frameCount; first += batchSize) {
+      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(batchSize, frameCount - first) }, (_, i) => first + i))));
     }
     return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
   } finally {
@@ -118,8 +128,7 @@ class SamplingRun {
   private readonly size: number;
   private readonly calls: number;
   private callsDone = 0;
-  /** Streams repeat across batches when every frame shares one noise: each is generated once per clip. */
-  private readonly noiseCache = new Map<number, Float32Array>();
+  private readonly noise: ClipNoise;
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
@@ -137,21 +146,12 @@ class SamplingRun {
     this.plan = planSampling(model.scheduler, options);
     this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
+    this.noise = new ClipNoise(options.seed, this.size, options.noisePerFrame);
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
     if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
     if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
-  }
-
-  private noise(step: number, frame: number): Float32Array {
-    const stream = noiseStream(step, frame, this.options.noisePerFrame);
-    let values = this.noiseCache.get(stream);
-    if (!values) {
-      values = gaussianNoise(this.options.seed, stream, this.size);
-      if (!this.options.noisePerFrame) this.noiseCache.set(stream, values);
-    }
-    return values;
   }
 
   /** x·c_in(σ) into frame i's row of the UNet input, and into its conditional row too under CFG. */
@@ -176,10 +176,8 @@ class SamplingRun {
     const k = frames.length;
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
-    const initialNoise = frames.map((f) => this.noise(0, f));
-    const kept: (KeptSource | undefined)[] = frames.map((f, i) =>
-      this.keepMask ? { grid: this.keepMask.forFrame(f), source: latent.frames[f], noise: initialNoise[i] } : undefined,
-    );
+    const initialNoise = frames.map((f) => this.noise.at(0, f));
+    const kept = keptSources(this.keepMask, frames, latent.frames, initialNoise);
     const x = frames.map((f, i) => {
       const values = noised(latent.frames[f], initialNoise[i], plan.sigmas[0]);
       this.writeInput(values, i, k, plan.sigmas[0]);
@@ -204,7 +202,7 @@ class SamplingRun {
         const epsilon = guided ? guideInPlace(output, i, k, size, options.cfg) : output.subarray(i * size, (i + 1) * size);
         epsilonFromOutput(x[i], epsilon, sigma, model.scheduler.predictionType);
         if (i === 0 && this.hooks.preview?.due()) this.hooks.preview.show(denoisedEstimate(x[i], epsilon, sigma));
-        const fresh = wantsFresh ? this.noise(step + 1, frames[i]) : undefined;
+        const fresh = wantsFresh ? this.noise.at(step + 1, frames[i]) : undefined;
         if (plan.sampler === 'lcm') {
           lcmStep(x[i], epsilon, sigma, sigmaNext, timestep, sigmaNext > 0 ? mixNoise(initialNoise[i], fresh, plan.freshNoise) : undefined);
         } else {

@@ -26,6 +26,7 @@ import { makeContext, makeFolders } from '../helpers/context.ts';
 import type { ImageBatch } from '../../server/media/image-batch.ts';
 import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 import { runNode } from '../helpers/run-node.ts';
+import { regionMeasures } from '../helpers/mask-regions.ts';
 
 const SIZE = 128;
 const folders = { ...makeFolders(), models: mkdtempSync(path.join(tmpdir(), 'limelight-models-')) };
@@ -54,33 +55,7 @@ async function render(text: string, mask?: { weight: number; words?: string }): 
   return ((await run(VAEDecode, { vae, samples }))[0] as ImageBatch).frames[0];
 }
 
-type Region = 'white' | 'black';
-/** The outer quarter of each half, away from the feathered boundary and the model's spatial mixing. */
-const inRegion = (region: Region, x: number) => (region === 'white' ? x < SIZE / 4 : x >= (3 * SIZE) / 4);
-
-/** Mean over the region of the per-pixel RGB difference (signed, per channel). */
-function meanShift(a: Uint8Array, b: Uint8Array, region: Region): [number, number, number] {
-  const sums = [0, 0, 0];
-  let pixels = 0;
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    if (!inRegion(region, p % SIZE)) continue;
-    for (let c = 0; c < 3; c++) sums[c] += a[3 * p + c] - b[3 * p + c];
-    pixels++;
-  }
-  return sums.map((s) => s / pixels) as [number, number, number];
-}
-
-/** Mean |a − b| over the region's pixels and channels: the colour change. */
-function meanChange(a: Uint8Array, b: Uint8Array, region: Region): number {
-  let sum = 0;
-  let count = 0;
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    if (!inRegion(region, p % SIZE)) continue;
-    for (let c = 0; c < 3; c++) sum += Math.abs(a[3 * p + c] - b[3 * p + c]);
-    count += 3;
-  }
-  return sum / count;
-}
+const { meanShift, meanChange } = regionMeasures(SIZE);
 
 /**
  * Attention probabilities of every cross-attention layer for this prompt on the grey latent, from a test

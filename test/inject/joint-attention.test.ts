@@ -27,6 +27,7 @@ import type { ImageBatch } from '../../server/media/image-batch.ts';
 import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
 import { runNode } from '../helpers/run-node.ts';
+import { regionMeasures } from '../helpers/mask-regions.ts';
 
 const SIZE = 128;
 const folders = { ...makeFolders(), models: mkdtempSync(path.join(tmpdir(), 'limelight-models-')) };
@@ -51,23 +52,7 @@ async function render(text: string, mask?: { weight: number; words?: string }, s
   return ((await run(VAEDecode, { vae, samples }))[0] as ImageBatch).frames[0];
 }
 
-type Region = 'white' | 'black';
-const inRegion = (region: Region, x: number) => (region === 'white' ? x < SIZE / 4 : x >= (3 * SIZE) / 4);
-
-function meanShift(a: Uint8Array, b: Uint8Array, region: Region): [number, number, number] {
-  const sums = [0, 0, 0];
-  let pixels = 0;
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    if (!inRegion(region, p % SIZE)) continue;
-    for (let c = 0; c < 3; c++) sums[c] += a[3 * p + c] - b[3 * p + c];
-    pixels++;
-  }
-  return sums.map((s) => s / pixels) as [number, number, number];
-}
-
-function meanChange(a: Uint8Array, b: Uint8Array, region: Region): number {
-  return meanShift(a, b, region).reduce((s, v) => s + Math.abs(v), 0) / 3;
-}
+const { meanShift, meanChange } = regionMeasures(SIZE);
 
 interface Scores {
   /** Per joint layer: the Softmax input, [rows of batch·heads·tokens, tokens]. */

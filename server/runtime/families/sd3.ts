@@ -3,9 +3,9 @@
 // FlowMatchEulerDiscrete scheduler. Reading the folder and loading its parts into MODEL, CLIP and VAE.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { checkVaeDecoder, checkVaeEncoder, ModelContractError } from '../contract.ts';
+import { ModelContractError } from '../contract.ts';
 import { parseFlowMatchConfig, type FlowMatchConfig } from '../flow-matching.ts';
-import { partInspector, readJsonObject, readUNetConfig, readVaeConfig, type LoadedModel, type UNetConfig, type VaeConfig } from '../model-folder.ts';
+import { loadVae, partInspector, readJsonObject, readUNetConfig, readVaeConfig, type LoadedModel, type UNetConfig, type VaeConfig } from '../model-folder.ts';
 import { SD_SCHEDULER_DEFAULTS } from '../schedule.ts';
 import type { Device } from '../sessions.ts';
 import { checkClipWithProjection, checkT5, checkTransformer } from './sd3-contract.ts';
@@ -85,8 +85,8 @@ export async function loadSd3Model(dir: string, device: Device): Promise<LoadedM
   const clipL = await inspect(folder.clipL.file, checkClipWithProjection);
   const clipG = await inspect(folder.clipG.file, checkClipWithProjection);
   const t5 = folder.t5 ? await inspect(folder.t5.file, checkT5) : undefined;
-  const decoder = await inspect(folder.vaeDecoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
-  const encoder = folder.vaeEncoderFile ? await inspect(folder.vaeEncoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
+  const family = 'sd3' as const;
+  const vae = await loadVae(inspect, { family, name: folder.name, device, encoderFile: folder.vaeEncoderFile, decoderFile: folder.vaeDecoderFile, config: folder.vae, latentMultiple: folder.transformer.latentMultiple });
 
   const mismatch = (what: string): never => {
     throw new ModelContractError(`model folder "${folder.name}": ${what}`);
@@ -111,7 +111,6 @@ export async function loadSd3Model(dir: string, device: Device): Promise<LoadedM
     floatType: signature.floatType,
     hiddenOutput: signature.hiddenOutput,
   });
-  const family = 'sd3' as const;
   return {
     model: {
       kind: 'diffusion-model',
@@ -144,18 +143,7 @@ export async function loadSd3Model(dir: string, device: Device): Promise<LoadedM
         t5Length: T5_LENGTH,
       },
     },
-    vae: {
-      kind: 'vae',
-      family,
-      name: folder.name,
-      encoderFile: folder.vaeEncoderFile,
-      decoderFile: folder.vaeDecoderFile,
-      device,
-      encoder: encoder?.signature,
-      decoder: decoder.signature,
-      ...folder.vae,
-      latentMultiple: folder.transformer.latentMultiple,
-    },
+    vae,
     provider: transformer.provider,
     warnings: [...warnings],
   };

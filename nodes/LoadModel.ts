@@ -11,7 +11,7 @@ export default defineNode({
   displayName: 'Load Model',
   category: 'limelight/model',
   description:
-    'Loads a Stable Diffusion ONNX export (diffusers/optimum folder layout) from the models folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
+    'Loads a Stable Diffusion ONNX export (diffusers/optimum folder layout: SD 1.x/2.x, or SD3/3.5 with transformer/ and a flow-matching scheduler; the family is detected from the folder) from the models folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
   version: 1,
   inputs: {
     required: {

@@ -5,7 +5,8 @@ export default defineNode({
   type: 'TextEncode',
   displayName: 'Text Encode',
   category: 'limelight/conditioning',
-  description: 'Encodes a prompt with the model\'s text encoder (77 CLIP tokens) and records which tokens each word became.',
+  description:
+    'Encodes a prompt with the model\'s text encoder (77 CLIP tokens; SD3: both CLIPs, then T5\'s 256 tokens when the model has text_encoder_3) and records which tokens each word became.',
   version: 1,
   inputs: {
     required: {

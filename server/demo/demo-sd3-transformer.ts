@@ -84,10 +84,12 @@ export interface Sd3DemoTransformerOptions {
   scores?: Sd3DemoScores;
   /** SD3.5's RMS qk-norm on the keys of both streams (changes the logits: for structure tests only). */
   qkNorm?: boolean;
+  /** The SDPA scale computed at run time from the query's shape, as a trace with dynamic axes has it: √(1/√(head_dim)). */
+  tracedScale?: boolean;
 }
 
 /** JointAttnProcessor2_0: returns the image stream's and (unless the block is context_pre_only) the text stream's attention outputs. */
-function jointAttention(g: GraphBuilder, image: string, text: string, contextPreOnly: boolean, { scores: layout = '4d', qkNorm = false }: Sd3DemoTransformerOptions): { image: string; text?: string } {
+function jointAttention(g: GraphBuilder, image: string, text: string, contextPreOnly: boolean, { scores: layout = '4d', qkNorm = false, tracedScale = false }: Sd3DemoTransformerOptions): { image: string; text?: string } {
   return g.scope('attn', () => {
     const scale = Math.sqrt(HEAD_DIM);
     const q = splitHeads(g, linear(g, 'to_q', image, HIDDEN, INNER, perHead((h, d) => (d === 0 && h === CONSTANT ? scale : 0))), layout);
@@ -102,7 +104,8 @@ function jointAttention(g: GraphBuilder, image: string, text: string, contextPre
     const query = g.op('Concat', [q, cq], { axis: sequence });
     const key = g.op('Concat', qkNorm ? [rmsNorm(g, 'norm_k', k), rmsNorm(g, 'norm_added_k', ck)] : [k, ck], { axis: sequence });
     const value = g.op('Concat', [v, cv], { axis: sequence });
-    const sqrtScale = g.scalar(Math.sqrt(1 / Math.sqrt(HEAD_DIM)));
+    const headDim = () => g.op('Cast', [g.op('Slice', [g.op('Shape', [query]), g.int64('last', [-1]), g.int64('end', [2 ** 62])])], { to: 1 });
+    const sqrtScale = tracedScale ? g.op('Sqrt', [g.op('Div', [g.float32('one', [1], [1]), g.op('Sqrt', [headDim()])])]) : g.scalar(Math.sqrt(1 / Math.sqrt(HEAD_DIM)));
     const keyT = g.op('Transpose', [key], { perm: layout === '4d' ? [0, 1, 3, 2] : [0, 2, 1] });
     const scores = g.op('MatMul', [g.op('Mul', [query, sqrtScale]), g.op('Mul', [keyT, sqrtScale])]);
     const attended = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), value]);

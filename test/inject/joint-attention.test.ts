@@ -125,6 +125,8 @@ function transformerVariant(options: Sd3DemoTransformerOptions): string {
  * rounding of the decoded image.
  */
 const FORMULA_TOLERANCE = 0.02;
+/** Score layouts, with the scale as a constant and as a trace computes it from the query's shape. */
+const SCORE_VARIANTS: Sd3DemoTransformerOptions[] = [{ scores: '4d' }, { scores: '3d' }, { scores: '4d', tracedScale: true }, { scores: '3d', tracedScale: true }];
 
 describe('joint attention (SD3) on the SD3 demo model', () => {
   it.each([
@@ -132,6 +134,7 @@ describe('joint attention (SD3) on the SD3 demo model', () => {
     [{ scores: '3d' }, 'legacy-3d'],
     [{ scores: '4d', qkNorm: true }, 'sdpa-4d'],
     [{ scores: '3d', qkNorm: true }, 'legacy-3d'],
+    [{ scores: '3d', tracedScale: true }, 'legacy-3d'],
   ] as const)('finds both blocks as joint attention: %o', (options, shape) => {
     const layers = findCrossAttention(fromBinary(ModelProtoSchema, readFileSync(transformerVariant(options))), 2);
     expect(layers.map((l) => [l.nodeName, l.shape, l.joint, l.divisor, l.heads])).toEqual([
@@ -140,8 +143,8 @@ describe('joint attention (SD3) on the SD3 demo model', () => {
     ]);
   });
 
-  it.each(['4d', '3d'] as const)('the bias changes exactly the image-query × text-key scores, by L[q]·G[k] (%s scores)', async (scores) => {
-    const file = scores === '4d' ? model.unetFile : transformerVariant({ scores });
+  it.each(SCORE_VARIANTS)('the bias changes exactly the image-query × text-key scores, by L[q]·G[k] (%o)', async (options) => {
+    const file = transformerVariant(options);
     const prompt = await encode('a red wall');
     const plain = await jointScores(prompt, file);
     const weight = 0.8;

@@ -39,4 +39,14 @@ export interface ProgressDetail {
   steps?: number;
   /** Free text for the progress bar ("decoding", "encoding"). */
   label?: string;
+  /** Limelight addition, while a clip streams in chunks: frames through the whole graph so far, and the ETA. */
+  clip?: ClipProgress;
+}
+
+export interface ClipProgress {
+  /** Frames that went through every node of the stream, of the clip's total. */
+  done: number;
+  total: number;
+  /** Seconds left at the pace so far. */
+  eta_seconds: number;
 }

@@ -180,3 +180,14 @@ export function nextSeedValue(
       return value;
   }
 }
+
+/**
+ * A number widget's value on its grid, as ComfyUI rounds it: a multiple of the step, kept within the
+ * range, with the float noise of repeated steps (`20.999999999999982`) rounded away.
+ */
+export function snapToStep(value: number, options: Pick<WidgetOptions, 'min' | 'max' | 'step' | 'precision'>): number {
+  const { step, precision, min = -Infinity, max = Infinity } = options;
+  const snapped = step && step > 0 ? Math.round(value / step) * step : value;
+  const decimals = Math.max(precision ?? 0, step && step < 1 ? Math.ceil(-Math.log10(step) - 1e-9) : 0);
+  return Math.min(max, Math.max(min, Number(snapped.toFixed(Math.min(decimals, 10)))));
+}

@@ -9,7 +9,7 @@ export const SOCKET_TYPES = {
   CLIP: { color: '#FFD500', description: 'a text encoder with its tokenizer' },
   VAE: { color: '#FF6E6E', description: 'the image ↔ latent autoencoder' },
   CONDITIONING: { color: '#FFA931', description: 'text embeddings with token positions' },
-  INT: { color: '#7EC8E3', description: 'an integer' },
+  INT: { color: '#00BFA5', description: 'an integer' },
   FLOAT: { color: '#AAEE88', description: 'a number' },
   STRING: { color: '#F0E68C', description: 'text' },
   BOOLEAN: { color: '#C0A0FF', description: 'true or false' },

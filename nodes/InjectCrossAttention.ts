@@ -29,6 +29,8 @@ export default defineNode({
     const own = frames === undefined ? [] : [{ frames, resize: view.resize('mask'), node: view.node, input: 'mask', what: 'the mask sequence' }];
     return [{ carried: [...view.carried('model'), ...own] }];
   },
+  // Streamed, each chunk's MODEL carries the chunk's masks (on the clip's axis) to the Sampler of that chunk.
+  stream: { kind: 'per-frame' },
   execute: async ({ model, mask, weight, words }, ctx) => {
     if (mask.masks.length === 0) throw new NodeInputError('mask', 'the mask batch is empty; connect a mask image or KeyframeInterpolate');
     try {

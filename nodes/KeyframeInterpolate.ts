@@ -3,6 +3,7 @@ import { crossfadeMasks, maskArea, morphKey, morphMasks, overlapAligned, overlap
 import { defineNode, keysOf } from '../server/engine/node-contract.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
+import { axisOf } from '../server/frame-axis.ts';
 
 const METHODS = ['morph', 'crossfade'] as const;
 /** Below this overlap, or above this area ratio, attention tends to glitch into a grey smudge between keyframes. */
@@ -78,22 +79,26 @@ export default defineNode({
     const resize = (frames: number) => `set frame_count to ${frames} on node ${view.node} (KeyframeInterpolate), or link it from Load Video's frame_count`;
     return [{ frames: frameCount, resize }];
   },
+  stream: { kind: 'per-frame', whole: ['masks'] },
   execute: ({ masks, keyframes, frame_count, end_frame, method, easing }, ctx) => {
     const frames = parseKeyframes(keyframes);
     checkKeyframes(frames, masks.masks.length, frame_count, end_frame);
     const { width, height } = masks;
-    const keys = masks.masks.map((mask) => morphKey(mask, width, height));
-    const warnings = gapWarnings(keys, frames, method, width, height);
+    const makeKeys = () => masks.masks.map((mask) => morphKey(mask, width, height));
+    // A streamed clip asks for a range of frames at a time: the keyframes are prepared once per stream.
+    const keys = ctx.keep ? ctx.keep('keys', makeKeys, () => {}) : makeKeys();
+    const { start, end } = ctx.range ?? { start: 0, end: frame_count };
+    const warnings = start === 0 ? gapWarnings(keys, frames, method, width, height) : [];
     for (const warning of warnings) ctx.log.warn(warning);
 
-    const schedule = keyframeSchedule(keyframePositions(frames, end_frame), frame_count, easing);
+    const schedule = keyframeSchedule(keyframePositions(frames, end_frame), frame_count, easing).slice(start, end);
     const out = schedule.map(({ from, to, u }, i) => {
-      ctx.progress(i + 1, frame_count, { frame: i + 1, frames: frame_count, label: method });
+      ctx.progress(i + 1, schedule.length, { frame: i + 1, frames: schedule.length, label: method });
       const [a, b] = [keys[from]!, keys[to]!];
       if (u === 0) return a.mask.slice();
       return method === 'morph' ? morphMasks(a, b, u, width, height) : crossfadeMasks(a.mask, b.mask, u);
     });
-    const result: MaskBatch = { width, height, masks: out };
+    const result: MaskBatch = { width, height, masks: out, ...(ctx.range && { axis: axisOf(ctx.range) }) };
     return { outputs: [result], ...(warnings.length > 0 && { ui: { text: warnings } }) };
   },
 });

@@ -10,6 +10,7 @@ import { NodeInputError } from '../server/errors.ts';
 import { ALL_FRAMES, selectedIndices, type FrameSelection } from '../server/media/frame-selection.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
 import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
+import { axisOf } from '../server/frame-axis.ts';
 
 /** The image names the selection keeps, in name order; an input error when it keeps none. */
 function selectedImages(input: string, folder: string, selection: FrameSelection): string[] {
@@ -53,9 +54,11 @@ export default defineNode({
     const resize = capResize(view, 'LoadImageSequence', frames);
     return [{ frames, resize }, { frames, resize }, { value: frames }];
   },
+  stream: { kind: 'per-frame' },
   execute: async (inputs, ctx) => {
     const { folder } = inputs;
-    const names = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input]) ?? ALL_FRAMES);
+    const selected = selectedImages(ctx.folders.input, folder, selectionOf((input) => inputs[input]) ?? ALL_FRAMES);
+    const names = ctx.range ? selected.slice(ctx.range.start, ctx.range.end) : selected;
     const dir = inputPath(ctx.folders.input, folder, 'folder', 'folder');
     const frames: Uint8Array[] = [];
     const alphas: Uint8Array[] = [];
@@ -77,8 +80,9 @@ export default defineNode({
     }
     const { width, height } = size!;
     const hasAlpha = alphas.some((alpha) => alpha.some((v) => v < 255));
-    const images: ImageBatch = { width, height, fps: 0, frames, ...(hasAlpha && { alphas }) };
-    const mask: MaskBatch = { width, height, masks: alphas.map(maskFromBytes) };
-    return { outputs: [images, mask, frames.length] };
+    const axis = ctx.range && axisOf(ctx.range);
+    const images: ImageBatch = { width, height, fps: 0, frames, ...(hasAlpha && { alphas }), ...(axis && { axis }) };
+    const mask: MaskBatch = { width, height, masks: alphas.map(maskFromBytes), ...(axis && { axis }) };
+    return { outputs: [images, mask, selected.length] };
   },
 });

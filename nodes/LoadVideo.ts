@@ -2,12 +2,14 @@ import path from 'node:path';
 import { fileFingerprint } from '../server/file-identity.ts';
 import { asInputError } from './support/input-error.ts';
 import { checkInputName, inputPath, listInputFiles, VIDEO_EXTENSIONS } from './support/input-files.ts';
-import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
 import { countVideoFrames } from '../server/media/count-frames.ts';
-import { decodeVideo, EndsEarlyError, TooManyFramesError } from '../server/media/video-decode.ts';
+import { checkComplete, decodeVideo, EndsEarlyError, openVideoReader, TooManyFramesError, type FrameSelection } from '../server/media/video-decode.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import { axisOf, type FrameRange } from '../server/frame-axis.ts';
 import { capResize } from '../server/engine/frame-counts.ts';
-import { defineNode } from '../server/engine/node-contract.ts';
+import { defineNode, type ExecuteContext } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
+import { SELECTION_INPUTS, selectionOf } from './support/selection-inputs.ts';
 
 const UNREADABLE_FIX = 'Check that the file plays, or re-export it (e.g. as H.264 MP4) and upload it again';
 
@@ -35,7 +37,6 @@ export default defineNode({
     { type: 'INT', name: 'frame_count' },
     { type: 'FLOAT', name: 'fps' },
   ],
-  persist: true,
   fingerprint: ({ video }, { folders }) => (video ? fileFingerprint(path.resolve(folders.input, video)) : ''),
   validate: ({ video }, { folders }) => checkInputName(folders.input, video, 'file'),
   frames: async (view) => {
@@ -58,29 +59,26 @@ export default defineNode({
     }
     return [{ frames, resize: capResize(view, 'LoadVideo', frames) }, { value: frames }];
   },
+  stream: { kind: 'per-frame' },
   execute: async (inputs, ctx) => {
     const file = inputPath(ctx.folders.input, inputs.video, 'video', 'file');
-    // Shown on the node, not only in the log: how the size was rounded, decoding problems.
-    const notes: string[] = [];
+    const selection = { ...selectionOf((input) => inputs[input])!, forceRate: inputs.force_rate, width: inputs.width, height: inputs.height };
     try {
-      const images = await decodeVideo(
-        file,
-        {
-          ...selectionOf((input) => inputs[input])!,
-          forceRate: inputs.force_rate,
-          width: inputs.width,
-          height: inputs.height,
+      if (ctx.range) {
+        const images = await readRange(file, selection, ctx.range, ctx);
+        return { outputs: [images, ctx.range.frames, images.fps] };
+      }
+      // Shown on the node, not only in the log: how the size was rounded, decoding problems.
+      const notes: string[] = [];
+      const images = await decodeVideo(file, selection, {
+        signal: ctx.signal,
+        maxBytes: MAX_FRAME_BYTES,
+        onFrame: (frame, frames) => ctx.progress(frame, frames, { frame, frames, label: 'decoding' }),
+        warn: (message) => {
+          notes.push(message);
+          ctx.log.warn(message);
         },
-        {
-          signal: ctx.signal,
-          maxBytes: MAX_FRAME_BYTES,
-          onFrame: (frame, frames) => ctx.progress(frame, frames, { frame, frames, label: 'decoding' }),
-          warn: (message) => {
-            notes.push(message);
-            ctx.log.warn(message);
-          },
-        },
-      );
+      });
       return { outputs: [images, images.frames.length, images.fps], ...(notes.length > 0 && { ui: { text: notes } }) };
     } catch (error) {
       if (error instanceof TooManyFramesError || error instanceof EndsEarlyError) throw new NodeInputError('frame_load_cap', error.message);
@@ -88,3 +86,25 @@ export default defineNode({
     }
   },
 });
+
+/** A chunk of a streamed clip, from the one decoder the stream keeps open (it reads on from where the last chunk ended). */
+async function readRange(file: string, selection: FrameSelection, range: FrameRange, ctx: ExecuteContext): Promise<ImageBatch> {
+  const opened = ctx.keep!('decoder', () => openVideoReader(file, selection, { signal: ctx.signal, waits: true, warn: (message) => ctx.log.warn(message) }), async (reader) => {
+    await (await reader.catch(() => undefined))?.close();
+  });
+  const reader = await opened;
+  if (reader.position > range.start) throw new Error(`frames ${range.start}… were asked for after frame ${reader.position}; a clip is read in order`);
+  await reader.read(range.start - reader.position);
+  const count = range.end - range.start;
+  const frames: Uint8Array[] = [];
+  while (frames.length < count) {
+    const [frame] = await reader.read(1);
+    if (!frame) break;
+    frames.push(frame);
+    ctx.progress(frames.length, count, { frame: frames.length, frames: count, label: 'decoding' });
+  }
+  if (frames.length < count) {
+    checkComplete(file, reader.position, range.frames, reader.problems() ?? 'the clip ended early', (message) => ctx.log.warn(message));
+  }
+  return { width: reader.width, height: reader.height, fps: reader.fps, frames, axis: axisOf(range) };
+}

@@ -1,8 +1,8 @@
-import { sameFramesAs } from '../server/engine/frame-counts.ts';
 import { featherMask, invertMask, maskFromBytes, maskFromRgb, resizeMask, thresholdMask, type MaskChannel } from '../server/masks/mask-ops.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
+import { sameFramesAs } from '../server/engine/frame-counts.ts';
 
 const CHANNELS = ['luminance', 'red', 'green', 'blue', 'alpha'] as const satisfies readonly MaskChannel[];
 
@@ -27,6 +27,7 @@ export default defineNode({
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
   frames: sameFramesAs('images'),
+  stream: { kind: 'per-frame' },
   execute: ({ images, channel, threshold, invert, feather, match_size }, ctx) => {
     const alphas = images.alphas;
     if (channel === 'alpha' && !alphas) {
@@ -42,7 +43,7 @@ export default defineNode({
       if (invert) mask = invertMask(mask);
       return featherMask(mask, width, height, feather);
     });
-    const result: MaskBatch = { width, height, masks };
+    const result: MaskBatch = { width, height, masks, ...(images.axis && { axis: images.axis }) };
     return { outputs: [result] };
   },
 });

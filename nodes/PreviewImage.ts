@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { encodePreview } from '../server/media/image-io.ts';
 import { reserveOutputFile, type OutputFileRef } from '../server/media/output-files.ts';
-import { defineNode } from '../server/engine/node-contract.ts';
+import { defineNode, writeWhole, type ExecuteContext, type SinkWriter } from '../server/engine/node-contract.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
 
 /** Previews are shown on the node: no need for more than this many pixels on the longer side. */
 const PREVIEW_MAX_SIDE = 512;
@@ -27,16 +28,27 @@ export default defineNode({
   },
   outputs: [],
   output: true,
-  execute: async ({ images, max_frames }, ctx) => {
-    const indices = spreadIndices(images.frames.length, max_frames);
-    const refs: OutputFileRef[] = [];
-    for (const [n, index] of indices.entries()) {
-      ctx.progress(n + 1, indices.length, { frame: index + 1, frames: images.frames.length, label: 'preview' });
-      const png = await encodePreview(images.frames[index]!, images.width, images.height, PREVIEW_MAX_SIDE, 'png');
-      const reserved = await reserveOutputFile(ctx.folders.temp, 'limelight_preview', '.png', 'temp');
-      await writeFile(reserved.path, png);
-      refs.push(reserved.ref);
-    }
-    return { outputs: [], ui: { images: refs } };
-  },
+  stream: { kind: 'sink', open: openPreview },
+  execute: (inputs, ctx) => writeWhole(openPreview(ctx), inputs),
 });
+
+/** Writes the previewed frames as they arrive (whole, or chunk by chunk in order). */
+function openPreview(ctx: ExecuteContext): SinkWriter<{ images: ImageBatch; max_frames: number }> {
+  const refs: OutputFileRef[] = [];
+  return {
+    async write({ images, max_frames }, range) {
+      const { start, frames } = range ?? { start: 0, frames: images.frames.length };
+      const indices = spreadIndices(frames, max_frames);
+      for (const [n, index] of indices.entries()) {
+        if (index < start || index >= start + images.frames.length) continue;
+        ctx.progress(n + 1, indices.length, { frame: index - start + 1, frames: images.frames.length, label: 'preview' });
+        const png = await encodePreview(images.frames[index - start]!, images.width, images.height, PREVIEW_MAX_SIDE, 'png');
+        const reserved = await reserveOutputFile(ctx.folders.temp, 'limelight_preview', '.png', 'temp');
+        await writeFile(reserved.path, png);
+        refs.push(reserved.ref);
+      }
+    },
+    finish: async () => ({ outputs: [], ui: { images: refs } }),
+    async abort() {},
+  };
+}

@@ -42,6 +42,7 @@ export default defineNode({
     requireCarriedFit(view.carried('model'), clip);
     return [{ frames: clip }];
   },
+  stream: { kind: 'per-frame', batch: (literals) => (typeof literals.batch_size === 'number' ? literals.batch_size : undefined) },
   execute: async (inputs, ctx) => {
     const { model, positive, negative, latent, keep_mask: keepMask } = inputs;
     // Live previews only when someone watches (the editor), fitted once per VAE. sampleLatents checks every input before it samples.

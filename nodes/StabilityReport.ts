@@ -1,7 +1,9 @@
+import { StabilityMeter, type StabilityMetrics } from '../server/analysis/stability.ts';
 import { requireFit } from '../server/engine/frame-counts.ts';
-import { maskCountProblem } from '../server/masks/mask-frames.ts';
-import { measureStability, type StabilityMetrics } from '../server/analysis/stability.ts';
-import { defineNode } from '../server/engine/node-contract.ts';
+import { defineNode, writeWhole, type ExecuteContext, type SinkWriter } from '../server/engine/node-contract.ts';
+import { maskCountProblem, maskForFrame } from '../server/masks/mask-frames.ts';
+import type { ImageBatch } from '../server/media/image-batch.ts';
+import type { MaskBatch } from '../server/masks/mask-batch.ts';
 import { NodeInputError } from '../server/errors.ts';
 
 function describe(metrics: StabilityMetrics): string {
@@ -36,15 +38,37 @@ export default defineNode({
     requireFit(view, 'mask', 'the mask sequence', view.frames('source'));
     return [];
   },
-  execute: ({ source, result, mask }, ctx) => {
-    if (source.width !== result.width || source.height !== result.height) {
-      throw new NodeInputError('result', `result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}; resize one to match`);
-    }
-    const frames = Math.min(source.frames.length, result.frames.length);
-    const maskProblem = mask ? maskCountProblem('mask', mask.masks.length, frames) : null;
-    if (maskProblem) throw new NodeInputError('mask', maskProblem);
-    if (frames < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
-    const metrics = measureStability(source, result, mask);
-    return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
-  },
+  stream: { kind: 'sink', open: openReport },
+  execute: (inputs, ctx) => writeWhole(openReport(ctx), inputs),
 });
+
+interface ReportInputs {
+  source: ImageBatch;
+  result: ImageBatch;
+  mask?: MaskBatch;
+}
+
+/** Measures the clip as its frames arrive (whole, or chunk by chunk in order): the same numbers either way. */
+function openReport(ctx: ExecuteContext): SinkWriter<ReportInputs> {
+  let meter: StabilityMeter | undefined;
+  return {
+    async write({ source, result, mask }, range) {
+      if (source.width !== result.width || source.height !== result.height) {
+        throw new NodeInputError('result', `result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}; resize one to match`);
+      }
+      meter ??= new StabilityMeter(source.width, source.height);
+      const { start, frames } = range ?? { start: 0, frames: source.frames.length };
+      const span = { start, end: start + Math.min(source.frames.length, result.frames.length), clipFrames: frames };
+      const maskProblem = mask ? maskCountProblem('mask', mask, span) : null;
+      if (maskProblem) throw new NodeInputError('mask', maskProblem);
+      const maskOf = (i: number) => ({ values: maskForFrame(mask!, start + i, frames), width: mask!.width, height: mask!.height });
+      meter.add(source, result, mask && maskOf);
+    },
+    async finish() {
+      const metrics = meter!.result();
+      if (metrics.frames < 3) ctx.log.warn('flicker needs at least 3 frames; only leak is measured');
+      return { outputs: [metrics], ui: { text: [describe(metrics)], metrics: [metrics] } };
+    },
+    async abort() {},
+  };
+}

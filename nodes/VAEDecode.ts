@@ -18,8 +18,8 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'IMAGE', name: 'IMAGE' }],
-  persist: true,
   frames: sameFramesAs('samples'),
+  stream: { kind: 'per-frame', batch: () => FRAMES_PER_RUN },
   execute: async ({ vae, samples }, ctx) => {
     if (samples.channels !== vae.latentChannels) {
       throw new NodeInputError('samples', `the latents have ${samples.channels} channels but ${vae.name}'s VAE decodes ${vae.latentChannels}; use the VAE of the model that made them`);

@@ -20,8 +20,8 @@ export default defineNode({
     },
   },
   outputs: [{ type: 'LATENT', name: 'LATENT' }],
-  persist: true,
   frames: sameFramesAs('image'),
+  stream: { kind: 'per-frame', batch: () => FRAMES_PER_RUN },
   execute: async ({ vae, image }, ctx) => {
     if (image.frames.length === 0) throw new NodeInputError('image', 'the image batch has no frames');
     const latent = await encodeImages(vae, image, FRAMES_PER_RUN, (done, total) => ctx.progress(done, total, { frame: done, frames: total, label: 'encoding' }), ctx.signal);

@@ -13,9 +13,11 @@ import { promptToWorkflow } from '../../common/prompt-to-workflow.ts';
 import { RunState } from './model/run-state.ts';
 import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
+/** The autosave: `{name, modified, workflow}` (older versions stored the bare workflow). */
 const SAVED_WORKFLOW_KEY = 'limelight.workflow';
 /** The outputs shown on the saved workflow's nodes, so they survive a reload. */
 const SAVED_OUTPUTS_KEY = 'limelight.outputs';
+const EMPTY_WORKFLOW: Workflow = { nodes: [], links: [] };
 const DEFAULT_EXAMPLE = /hobbyist/i;
 const RUN_EVENTS = ['execution_start', 'execution_cached', 'executing', 'progress', 'executed', 'execution_success', 'execution_error', 'execution_interrupted'];
 
@@ -42,7 +44,6 @@ export class App extends EventTarget {
   readonly runState = new RunState();
   readonly editor: GraphEditor;
   examples: ExampleWorkflow[] = [];
-  workflowName = 'workflow';
   queueRemaining = 0;
 
   private constructor(
@@ -59,7 +60,11 @@ export class App extends EventTarget {
       view,
       hooks: { upload: (node, widget, kinds) => this.#chooseUpload(node, widget, kinds), paintMask: hooks.paintMask },
     });
-    this.editor.addEventListener('change', () => localStorage.setItem(SAVED_WORKFLOW_KEY, JSON.stringify(this.editor.serialize())));
+    this.editor.addEventListener('change', () => {
+      const { workflowName: name, modified } = this.editor;
+      localStorage.setItem(SAVED_WORKFLOW_KEY, JSON.stringify({ name, modified, workflow: this.editor.serializeWithView() }));
+      this.dispatchEvent(new Event('workflow'));
+    });
     for (const type of RUN_EVENTS) {
       api.addEventListener(type, (event) => {
         if (this.runState.handle(type, (event as CustomEvent).detail)) this.#runStateChanged();
@@ -85,6 +90,11 @@ export class App extends EventTarget {
     return app;
   }
 
+  /** The workflow's name, shown in the menu bar and used when saving. */
+  get workflowName(): string {
+    return this.editor.workflowName;
+  }
+
   notify(text: string, kind: Notice['kind'] = 'info'): void {
     this.dispatchEvent(new CustomEvent<Notice>('notice', { detail: { text, kind } }));
   }
@@ -104,11 +114,12 @@ export class App extends EventTarget {
     const saved = localStorage.getItem(SAVED_WORKFLOW_KEY);
     if (saved) {
       try {
-        const workflow = JSON.parse(saved);
+        const parsed = JSON.parse(saved);
+        const { name, modified, workflow } = isWorkflow(parsed) ? { name: 'Untitled', modified: true, workflow: parsed } : parsed;
         if (isWorkflow(workflow)) {
-          // Read before loading, which forgets the outputs shown.
+          // Read before opening, which forgets the outputs shown.
           const outputs = savedOutputs();
-          this.loadWorkflow(workflow, 'workflow');
+          this.#open(workflow, typeof name === 'string' ? name : 'Untitled', { undoable: false, modified: modified !== false });
           return this.showOutputs(outputs);
         }
       } catch {
@@ -116,24 +127,32 @@ export class App extends EventTarget {
       }
     }
     const example = this.examples.find((e) => DEFAULT_EXAMPLE.test(e.name)) ?? this.examples[0];
-    if (example) await this.loadExample(example);
+    if (example) {
+      const workflow = await this.api.getExampleWorkflow(example).catch(() => null);
+      if (workflow) this.#open(workflow, example.name, { undoable: false });
+    }
   }
 
+  /**
+   * Replaces the graph with a workflow (New, Examples, Open, a dropped file, a past run). Undoable: Ctrl+Z
+   * brings back the graph it replaced, unsaved changes included.
+   */
   loadWorkflow(workflow: Workflow, name: string): void {
+    const hadChanges = this.editor.modified && this.editor.graph.nodes.length > 0;
+    const replaced = this.workflowName;
+    this.#open(workflow, name, { undoable: true });
+    if (hadChanges) this.notify(`Opened ${this.workflowName}; Ctrl+Z brings back the unsaved “${replaced}”`);
+  }
+
+  #open(workflow: Workflow, name: string, options: { undoable: boolean; modified?: boolean }): void {
     this.runState.reset();
     this.#saveOutputs();
-    const missing = this.editor.load(workflow);
-    this.workflowName = name.replace(/\.[^.]+$/, '') || 'workflow';
-    this.dispatchEvent(new Event('workflow'));
+    const missing = this.editor.load(workflow, name.replace(/\.[^.]+$/, '') || 'Untitled', options);
     if (missing.length > 0) this.notify(`Unknown node types kept as placeholders: ${missing.join(', ')}`, 'error');
   }
 
   newWorkflow(): void {
-    this.runState.reset();
-    this.#saveOutputs();
-    this.editor.clear();
-    this.workflowName = 'workflow';
-    this.dispatchEvent(new Event('workflow'));
+    this.loadWorkflow(EMPTY_WORKFLOW, 'Untitled');
   }
 
   /** Shows a run's outputs on the nodes of the open workflow (node id → ComfyUI output payload). */
@@ -172,12 +191,13 @@ export class App extends EventTarget {
   }
 
   saveWorkflow(): void {
-    const blob = new Blob([JSON.stringify(this.editor.serialize(), null, 2)], { type: 'application/json' });
+    const blob = new Blob([JSON.stringify(this.editor.serializeWithView(), null, 2)], { type: 'application/json' });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
     link.download = `${this.workflowName}.json`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    this.editor.markSaved();
   }
 
   // ---- Running ----

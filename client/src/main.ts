@@ -29,7 +29,7 @@ function showNotices(app: App): void {
 async function main(): Promise<void> {
   const workspace = byId('workspace');
   const app = await App.start(
-    { canvas: byId<HTMLCanvasElement>('graph-canvas'), overlayHost: workspace },
+    { canvas: byId<HTMLCanvasElement>('graph-canvas'), overlayHost: byId('canvas-overlays') },
     { paintMask: (node, widgetName) => new MaskPainter(app, node, widgetName) },
   );
   const queuePanel = new QueuePanel(byId('queue-panel'), app);

@@ -5,7 +5,6 @@
 //   Leak_out  = mean over outside of |Y(out_t) − Y(src_t)|                  (did black mean "ignore"?)
 import type { ImageBatch } from '../media/image-batch.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
-import { maskForFrame } from '../masks/mask-frames.ts';
 
 /** Named measurements shown on a node, in the CLI and in the history; null where one does not apply (no mask). */
 export type Metrics = Readonly<Record<string, number | string | null>>;
@@ -55,24 +54,24 @@ function lumaPlanes(images: ImageBatch, grid: Grid): Float32Array[] {
   );
 }
 
-/** One plane per frame, from one mask or one per frame (the count checked with maskCountProblem). */
-function maskPlanes(masks: MaskBatch, frames: number, grid: Grid): Float32Array[] {
-  const planes = masks.masks.map((m) => downsample(masks.width, masks.height, grid, (i) => m[i]));
-  return Array.from({ length: frames }, (_, t) => maskForFrame(planes, t));
-}
+/**
+ * Σ w·|Y_t − ½(Y_{t−1} + Y_{t+1})| and Σ w over interior frames, added one frame at a time in clip order
+ * (so a clip measured chunk by chunk adds exactly the same numbers in the same order as in one pass).
+ */
+class SecondDifference {
+  sum = 0;
+  weight = 0;
 
-/** Weighted mean of |Y_t − ½(Y_{t−1} + Y_{t+1})| over the interior frames. */
-function secondDifference(luma: Float32Array[], weights: Float32Array[]): number | null {
-  let sum = 0;
-  let weight = 0;
-  for (let t = 1; t + 1 < luma.length; t++) {
-    const [previous, current, next, w] = [luma[t - 1], luma[t], luma[t + 1], weights[t]];
+  add(previous: Float32Array, current: Float32Array, next: Float32Array, w: Float32Array): void {
     for (let p = 0; p < current.length; p++) {
-      sum += w[p] * Math.abs(current[p] - 0.5 * (previous[p] + next[p]));
-      weight += w[p];
+      this.sum += w[p] * Math.abs(current[p] - 0.5 * (previous[p] + next[p]));
+      this.weight += w[p];
     }
   }
-  return weight > 0 ? sum / weight : null;
+
+  get mean(): number | null {
+    return this.weight > 0 ? this.sum / this.weight : null;
+  }
 }
 
 function ratio(result: number | null, source: number | null): number | null {
@@ -86,31 +85,85 @@ export function stabilityScore(metrics: Omit<StabilityMetrics, 'score' | 'frames
   return Math.round(1000 * Math.exp(-penalty)) / 10;
 }
 
-export function measureStability(source: ImageBatch, result: ImageBatch, masks?: MaskBatch): StabilityMetrics {
-  const frames = Math.min(source.frames.length, result.frames.length);
-  const grid = analysisGrid(source.width, source.height);
-  const src = lumaPlanes({ ...source, frames: source.frames.slice(0, frames) }, grid);
-  const out = lumaPlanes({ ...result, frames: result.frames.slice(0, frames) }, analysisGrid(result.width, result.height));
-  if (out[0] && out[0].length !== src[0].length) throw new Error(`result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}`);
-  const mask = masks ? maskPlanes(masks, frames, grid) : null;
-  const inside = src.map((plane, t) => {
-    const w = new Float32Array(plane.length);
-    if (mask) for (let p = 0; p < w.length; p++) w[p] = Math.min(mask[t][p], mask[Math.max(0, t - 1)][p]);
-    return w;
-  });
-  const outside = inside.map((w) => w.map((v) => 1 - v));
-  let leakSum = 0;
-  let leakWeight = 0;
-  for (let t = 0; t < frames; t++) {
-    for (let p = 0; p < src[t].length; p++) {
-      leakSum += outside[t][p] * Math.abs(out[t][p] - src[t][p]);
-      leakWeight += outside[t][p];
+/** One frame's luma planes and region weights, kept until the frame after it is seen. */
+interface FrameSample {
+  src: Float32Array;
+  out: Float32Array;
+  inside: Float32Array;
+  outside: Float32Array;
+}
+
+/**
+ * The report, measured as frames arrive in clip order (whole, or chunk by chunk): it keeps only the last
+ * two frames' planes, which the second difference needs across a chunk boundary, and the previous mask.
+ */
+export class StabilityMeter {
+  private readonly grid: Grid;
+  private readonly recent: FrameSample[] = [];
+  private previousMask: Float32Array | null = null;
+  private frames = 0;
+  private leakSum = 0;
+  private leakWeight = 0;
+  private readonly d2 = { outInside: new SecondDifference(), srcInside: new SecondDifference(), outOutside: new SecondDifference(), srcOutside: new SecondDifference() };
+
+  /** The source frames' size. */
+  constructor(width: number, height: number) {
+    this.grid = analysisGrid(width, height);
+  }
+
+  /**
+   * The next frames of the clip. `mask(i)` is the mask plane source for the i-th of them (null = no mask);
+   * source and result must have the same size as the first ones.
+   */
+  add(source: ImageBatch, result: ImageBatch, mask?: (i: number) => { values: Float32Array; width: number; height: number } | null): void {
+    const frames = Math.min(source.frames.length, result.frames.length);
+    const src = lumaPlanes({ ...source, frames: source.frames.slice(0, frames) }, this.grid);
+    const out = lumaPlanes({ ...result, frames: result.frames.slice(0, frames) }, analysisGrid(result.width, result.height));
+    if (out[0] && out[0].length !== src[0].length) throw new Error(`result frames are ${result.width}×${result.height} but source frames are ${source.width}×${source.height}`);
+    for (let i = 0; i < frames; i++) {
+      const m = mask?.(i);
+      const plane = m ? downsample(m.width, m.height, this.grid, (p) => m.values[p]) : null;
+      this.addFrame(src[i], out[i], plane);
     }
   }
-  const metrics = {
-    flicker_inside: ratio(secondDifference(out, inside), secondDifference(src, inside)),
-    flicker_outside: ratio(secondDifference(out, outside), secondDifference(src, outside)),
-    leak_outside: leakWeight > 0 ? leakSum / leakWeight : null,
-  };
-  return { ...metrics, score: stabilityScore(metrics), frames };
+
+  private addFrame(src: Float32Array, out: Float32Array, mask: Float32Array | null): void {
+    const inside = new Float32Array(src.length);
+    const before = this.previousMask ?? mask;
+    if (mask && before) for (let p = 0; p < inside.length; p++) inside[p] = Math.min(mask[p], before[p]);
+    this.previousMask = mask;
+    const outside = inside.map((v) => 1 - v);
+    for (let p = 0; p < src.length; p++) {
+      this.leakSum += outside[p] * Math.abs(out[p] - src[p]);
+      this.leakWeight += outside[p];
+    }
+    this.recent.push({ src, out, inside, outside });
+    if (this.recent.length === 3) {
+      const [a, b, c] = this.recent as [FrameSample, FrameSample, FrameSample];
+      this.d2.outInside.add(a.out, b.out, c.out, b.inside);
+      this.d2.srcInside.add(a.src, b.src, c.src, b.inside);
+      this.d2.outOutside.add(a.out, b.out, c.out, b.outside);
+      this.d2.srcOutside.add(a.src, b.src, c.src, b.outside);
+      this.recent.shift();
+    }
+    this.frames++;
+  }
+
+  result(): StabilityMetrics {
+    const { d2 } = this;
+    const metrics = {
+      flicker_inside: ratio(d2.outInside.mean, d2.srcInside.mean),
+      flicker_outside: ratio(d2.outOutside.mean, d2.srcOutside.mean),
+      leak_outside: this.leakWeight > 0 ? this.leakSum / this.leakWeight : null,
+    };
+    return { ...metrics, score: stabilityScore(metrics), frames: this.frames };
+  }
+}
+
+/** The report of a whole clip (one mask for every frame, or one per frame; a shorter list holds its last mask). */
+export function measureStability(source: ImageBatch, result: ImageBatch, masks?: MaskBatch): StabilityMetrics {
+  const meter = new StabilityMeter(source.width, source.height);
+  const maskOf = (i: number) => (masks ? { values: masks.masks[Math.min(i, masks.masks.length - 1)]!, width: masks.width, height: masks.height } : null);
+  meter.add(source, result, maskOf);
+  return meter.result();
 }

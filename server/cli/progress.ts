@@ -10,10 +10,19 @@ function bar(value: number, max: number): string {
   return `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
 }
 
+/** "1:05" / "12 s": the time left, as a person reads it. */
+function duration(seconds: number): string {
+  const whole = Math.round(seconds);
+  return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
+}
+
 export class ProgressPrinter {
-  private position = 0;
   private lastTenth = -1;
   private currentLabel = '';
+  /** The nodes seen so far, numbered in the order they first ran (a streamed clip runs them once per chunk). */
+  private readonly numbers = new Map<string, number>();
+  /** While a clip streams: its line, shown after each node's progress. */
+  private clip = '';
 
   constructor(
     private readonly titles: Map<string, string>,
@@ -35,25 +44,40 @@ export class ProgressPrinter {
       case 'execution_cached':
         if (event.data.nodes.length > 0) this.line(`cached: ${event.data.nodes.length} node(s) reused`);
         break;
-      case 'executing':
-        if (event.data.node === null) break;
-        this.position++;
+      case 'executing': {
+        const node = event.data.node;
+        if (node === null) break;
+        const first = !this.numbers.has(node);
+        if (first) this.numbers.set(node, this.numbers.size + 1);
         this.lastTenth = -1;
-        this.currentLabel = `[${this.position}/${this.total}] ${this.titles.get(event.data.node) ?? event.data.node}`;
-        if (this.tty && this.position > 1) this.stream.write('\n');
+        this.currentLabel = `[${this.numbers.get(node)}/${this.total}] ${this.titles.get(node) ?? node}`;
+        // Inside a streamed clip the nodes take turns chunk by chunk: one line, rewritten in place.
+        if (this.clip) {
+          if (this.tty) this.line(`${this.clip} ${this.currentLabel}`, false);
+          break;
+        }
+        if (this.tty && this.numbers.size > 1 && first) this.stream.write('\n');
         this.line(this.currentLabel, !this.tty);
         break;
+      }
       case 'progress': {
-        const { value, max, frame, frames, step, steps, label } = event.data;
+        const { value, max, frame, frames, step, steps, label, clip } = event.data;
+        if (label === 'frames' && clip) {
+          // After each chunk: frames through the whole graph, and the time left.
+          this.clip = `clip ${bar(clip.done, clip.total)} ${clip.done}/${clip.total} frames, ${clip.done < clip.total ? `ETA ${duration(clip.eta_seconds)}` : 'done'}`;
+          this.line(this.clip, !this.tty || clip.done === clip.total);
+          if (clip.done === clip.total) this.clip = '';
+          break;
+        }
         const parts = [
           frame !== undefined ? `frame ${frame}/${frames ?? '?'}` : '',
           step !== undefined ? `step ${step}/${steps ?? '?'}` : '',
           label ?? '',
         ].filter(Boolean);
-        const text = `${this.currentLabel} ${bar(value, max)} ${value}/${max} ${parts.join(' ')}`.trimEnd();
+        const text = `${this.clip ? `${this.clip} ` : ''}${this.currentLabel} ${bar(value, max)} ${value}/${max} ${parts.join(' ')}`.trimEnd();
         const tenth = max > 0 ? Math.floor((value / max) * 10) : 0;
         if (this.tty) this.line(text, false);
-        else if (tenth > this.lastTenth) {
+        else if (!this.clip && tenth > this.lastTenth) {
           this.lastTenth = tenth;
           this.line(text);
         }
@@ -66,7 +90,7 @@ export class ProgressPrinter {
         this.line('interrupted');
         break;
       case 'execution_success':
-        if (this.tty && this.position > 0) this.stream.write('\n');
+        if (this.tty && this.numbers.size > 0) this.stream.write('\n');
         break;
       default:
         break;

@@ -10,7 +10,7 @@ import { SD3_DEMO_MODEL_NAME } from '../demo/demo-sd3.ts';
 import type { Workflow } from '../../common/workflow.ts';
 import { isWorkflow } from '../../common/workflow.ts';
 import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../../nodes/support/input-files.ts';
-import { masksFitFrames } from '../masks/mask-frames.ts';
+import { fitsClip } from '../frame-axis.ts';
 import { probeVideo } from '../media/probe.ts';
 import { isPromptBody } from '../media/workflow-metadata.ts';
 import { listModelFolders } from '../runtime/model-folder.ts';
@@ -144,7 +144,7 @@ async function checkMaskCount(value: string, maskFile: string, kind: MaskSource[
   if (kind === 'image') return;
   const masks = kind === 'folder' ? listInputFiles(maskFile, IMAGE_EXTENSIONS).length : await exactFrameCount(maskFile, `"attention_mask" ${JSON.stringify(value)}`);
   const frames = await exactFrameCount(videoFile, `--video ${video}`);
-  if (masks === undefined || frames === undefined || masksFitFrames(masks, frames)) return;
+  if (masks === undefined || frames === undefined || fitsClip(masks, frames)) return;
   throw new JobError(
     `"attention_mask" is ${JSON.stringify(value)}, which has ${masks} masks, but the clip ${video} has ${frames} frames; give one mask for every frame, or one per frame`,
   );

@@ -1,6 +1,6 @@
 // The execution engine: validates a prompt, works out what is cached, runs the rest in order and
 // emits ComfyUI's events. It knows nothing of HTTP or WebSockets.
-import type { ComboEnvironment, ExecuteContext, NodeDefinition } from './node-contract.ts';
+import type { ComboEnvironment, ExecuteContext, NodeDefinition, NodeResult } from './node-contract.ts';
 import type { NodeRegistry } from './node-registry.ts';
 import { keyParts, nodeCacheKey } from './cache-key.ts';
 import { DiskCache } from './disk-cache.ts';
@@ -9,12 +9,18 @@ import { executionError } from './execution-error.ts';
 import { MemoryCache, type CacheEntry } from './memory-cache.ts';
 import { makePlan, PlanMemo, type Plan } from './plan.ts';
 import { NotPersistableError } from './serialize.ts';
-import { countFrames } from './frame-counts.ts';
+import { countFrames, type FrameCounts } from './frame-counts.ts';
+import type { ChunkCache } from './chunk-job.ts';
+import { checkedResult } from './chunk-job.ts';
+import { descendants, planStreams, type StreamRegion } from './stream-plan.ts';
+import { runStream, type KeptState } from './stream-run.ts';
+import type { FrameRange } from '../frame-axis.ts';
+import type { ClipProgress } from '../../common/events.ts';
 import type { ErrorDetail } from '../../common/node-errors.ts';
 import { frameCountRefusal, linkedValueError, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
 import { byteSize, deepFreeze, MutationGuard } from './cached-values.ts';
 import type { Folders, Logger } from '../config.ts';
-import { LimelightError, NodeInputError } from '../errors.ts';
+import { InternalError, LimelightError, NodeInputError } from '../errors.ts';
 
 export interface EngineOptions {
   registry: NodeRegistry;
@@ -24,6 +30,8 @@ export interface EngineOptions {
   /** Disk tier for outputs of nodes that declare `persist`; omitted = memory only. */
   disk?: { dir: string; capBytes: number };
   log?: Logger;
+  /** Memory a streamed chunk's values may take: sets the default chunk size (default 64 MB). */
+  chunkBudgetBytes?: number;
 }
 
 export interface RunOptions {
@@ -35,6 +43,10 @@ export interface RunOptions {
   outputs?: string[];
   /** Someone shows nodes' preview images (the server's editor clients): nodes get ctx.preview. */
   previews?: boolean;
+  /** Stream clips through the graph in chunks where the graph allows it (default true); false = one pass. */
+  stream?: boolean;
+  /** Frames per chunk (rounded up to a multiple of the Sampler's batch and the VAE's frames per call); default from the chunk budget. */
+  chunkFrames?: number;
   /**
    * Polled at every progress report and node boundary: an interrupt requested from another thread (a
    * shared flag), seen even while this thread is too busy to receive a message. True aborts the run.
@@ -116,10 +128,10 @@ export class Engine {
     return { plan };
   }
 
-  /** Frame counts that cannot fit, found before anything runs (probing the input files); undefined when none. */
-  async checkFrames(plan: Plan, signal?: AbortSignal): Promise<Extract<ValidationResult, { ok: false }> | undefined> {
-    const { refusals } = await countFrames(plan.nodes, plan.order, this.options.folders, signal);
-    return refusals.length > 0 ? frameCountRefusal(refusals, plan.nodes, plan.outputs) : undefined;
+  /** The frame-count pre-pass (probing the input files): what is known of each output, and the counts that cannot fit. */
+  async checkFrames(plan: Plan, signal?: AbortSignal): Promise<{ known: FrameCounts['known']; refused?: Extract<ValidationResult, { ok: false }> }> {
+    const { known, refusals } = await countFrames(plan.nodes, plan.order, this.options.folders, signal);
+    return { known, refused: refusals.length > 0 ? frameCountRefusal(refusals, plan.nodes, plan.outputs) : undefined };
   }
 
   /** Everything that can refuse a prompt before it runs: validation, then the frame-count pre-pass. */
@@ -127,7 +139,7 @@ export class Engine {
     const planned = this.plan(prompt, outputs);
     if ('invalid' in planned) return planned.invalid;
     const { nodes, outputs: targets } = planned.plan;
-    return (await this.checkFrames(planned.plan)) ?? { ok: true, nodes, outputs: targets, node_errors: {} };
+    return (await this.checkFrames(planned.plan)).refused ?? { ok: true, nodes, outputs: targets, node_errors: {} };
   }
 
   async run(prompt: unknown, options: RunOptions): Promise<RunResult> {
@@ -136,9 +148,10 @@ export class Engine {
     if (this.running) throw new Error('the engine runs one prompt at a time; queue the next one');
     this.running = true;
     try {
-      const refused = await this.checkFrames(planned.plan, options.signal);
+      const { known, refused } = await this.checkFrames(planned.plan, options.signal);
       if (refused) return { status: 'invalid', outputs: {}, executed: [], cached: [], validation: refused };
-      return await new PromptRun(this, planned.plan, options, this.options.folders, this.log).execute();
+      const regions = options.stream === false ? [] : planStreams(planned.plan.nodes, planned.plan.order, known);
+      return await new PromptRun(this, planned.plan, regions, options, this.options, this.log).execute();
     } finally {
       this.running = false;
     }
@@ -174,12 +187,26 @@ export class Engine {
     return entry;
   }
 
+  /** Chunk results of streamed nodes that declare `persist` (the Sampler's latents): on disk only, so they never fill memory. */
+  get chunkCache(): ChunkCache | undefined {
+    const disk = this.disk;
+    if (!disk) return undefined;
+    return {
+      get: async (key) => (await disk.get(key))?.outputs,
+      set: async (key, outputs) => {
+        await disk.set(key, { outputs }).catch((error: Error) => this.log.warn(`a chunk was not kept on disk (${error.message})`));
+      },
+    };
+  }
+
   /** Whether the key is cached: answered synchronously from memory when possible (the common case). */
   isCached(key: string, definition: NodeDefinition): boolean | Promise<boolean> {
     if (this.memory.has(key)) return true;
     return definition.persist === true && this.disk !== undefined && this.disk.has(key);
   }
 }
+
+const DEFAULT_CHUNK_BUDGET_BYTES = 64 * 1024 ** 2;
 
 /** One execution of a validated prompt. */
 class PromptRun {
@@ -192,16 +219,23 @@ class PromptRun {
   private readonly signal: AbortSignal;
   private readonly interruption = new AbortController();
   private readonly emit: EventSink;
+  private readonly folders: Folders;
+  /** The node running (or taking frames), named if it fails. */
+  private current: ValidNode | null = null;
+  /** While a clip streams: its progress, added to every progress event. */
+  private clip?: ClipProgress;
 
   constructor(
     private readonly engine: Engine,
     private readonly plan: Plan,
+    private readonly regions: StreamRegion[],
     private readonly options: RunOptions,
-    private readonly folders: Folders,
+    private readonly engineOptions: EngineOptions,
     private readonly log: Logger,
   ) {
     this.nodes = plan.nodes;
     this.keys = plan.keys ?? new Map();
+    this.folders = engineOptions.folders;
     this.signal = options.signal ? AbortSignal.any([options.signal, this.interruption.signal]) : this.interruption.signal;
     this.emit = options.onEvent ?? (() => {});
   }
@@ -213,35 +247,83 @@ class PromptRun {
   async execute(): Promise<RunResult> {
     const { order } = this.plan;
     this.emit({ type: 'execution_start', data: { prompt_id: this.promptId, timestamp: Date.now() } });
-    let current: ValidNode | null = null;
     let cached: string[] = [];
     try {
       for (const id of this.plan.keys ? [] : order) {
-        current = this.nodes.get(id)!;
-        this.keys.set(id, await this.keyOf(current));
+        this.current = this.nodes.get(id)!;
+        this.keys.set(id, await this.keyOf(this.current));
       }
-      current = null;
-      const toRun = await this.nodesToRun(order);
-      cached = order.filter((id) => !toRun.has(id));
+      this.current = null;
+      // A streamed region's per-frame nodes run only inside its stream, which runs when one of its sinks is not cached.
+      const perFrame = new Set(this.regions.flatMap((region) => region.nodes.filter((id) => !region.sinks.includes(id))));
+      const toRun = await this.nodesToRun(order.filter((id) => !perFrame.has(id)));
+      const streams = this.regions.filter((region) => region.sinks.some((id) => toRun.has(id)));
+      const streamed = new Set(streams.flatMap((region) => region.nodes));
+      cached = order.filter((id) => !toRun.has(id) && !streamed.has(id));
       this.emit({ type: 'execution_cached', data: { nodes: cached, prompt_id: this.promptId, timestamp: Date.now() } });
       await this.reportCachedOutputs(cached);
-      const consumers = this.countConsumers(order, toRun);
+      const running = new Set([...toRun, ...streamed]);
+      const consumers = this.countConsumers(order, running);
       // Hold the cached values this run reads now, so filling the cache during the run cannot evict them.
       for (const id of cached) if (consumers.has(id)) await this.entryFor(id);
-      for (const id of order) {
-        if (!toRun.has(id)) continue;
-        this.stopIfInterrupted();
-        current = this.nodes.get(id)!;
-        await this.runNode(current);
-        this.release(current, consumers);
+      // Nodes that read a stream's results run after it; the rest before.
+      const after = descendants(order, this.nodes, streamed);
+      const whole = order.filter((id) => toRun.has(id) && !streamed.has(id));
+      for (const id of whole.filter((id) => !after.has(id))) await this.runWhole(id, consumers);
+      for (const region of streams) {
+        await runStream(region, region.sinks.filter((id) => toRun.has(id)), this.streamHost(region), this.streamOptions(), `${this.promptId}/${region.nodes[0]}`);
+        this.clip = undefined;
+        for (const id of region.nodes) this.release(this.nodes.get(id)!, consumers);
       }
-      current = null;
+      for (const id of whole.filter((id) => after.has(id))) await this.runWhole(id, consumers);
+      this.current = null;
       this.emit({ type: 'executing', data: { node: null, display_node: null, prompt_id: this.promptId } });
       this.emit({ type: 'execution_success', data: { prompt_id: this.promptId, timestamp: Date.now() } });
       return { status: 'success', outputs: this.uiOutputs, executed: this.executed, cached };
     } catch (error) {
-      return this.failure(error, current, cached);
+      return this.failure(error, this.current, cached);
     }
+  }
+
+  private async runWhole(id: string, consumers: Map<string, number>): Promise<void> {
+    this.stopIfInterrupted();
+    this.current = this.nodes.get(id)!;
+    await this.runNode(this.current);
+    this.release(this.current, consumers);
+  }
+
+  private streamOptions() {
+    return { chunkFrames: this.options.chunkFrames, chunkBudgetBytes: this.engineOptions.chunkBudgetBytes ?? DEFAULT_CHUNK_BUDGET_BYTES };
+  }
+
+  private streamHost(region: StreamRegion) {
+    const inRegion = new Set(region.nodes);
+    const outside = [...new Set(region.nodes.flatMap((id) => Object.values(this.nodes.get(id)!.links).map(([source]) => source)))].filter((id) => !inRegion.has(id));
+    return {
+      registry: this.engineOptions.registry,
+      nodes: this.nodes,
+      keys: this.keys,
+      cache: this.engine.chunkCache,
+      signal: this.signal,
+      outputs: async (id: string) => (await this.entryFor(id)).outputs,
+      context: (node: ValidNode, range: FrameRange | undefined, kept: KeptState) => this.contextFor(node, range, kept),
+      executing: (id: string) => {
+        if (this.current?.id === id) return;
+        this.current = this.nodes.get(id)!;
+        this.emit({ type: 'executing', data: { node: id, display_node: id, prompt_id: this.promptId } });
+      },
+      chunkDone: (clip: ClipProgress, sink: string) => {
+        this.clip = clip;
+        this.checkOutsideUnchanged(outside);
+        this.emit({ type: 'progress', data: { value: clip.done, max: clip.total, prompt_id: this.promptId, node: sink, label: 'frames', clip } });
+        this.stopIfInterrupted();
+      },
+      finished: async (id: string, result: NodeResult) => {
+        const node = this.nodes.get(id)!;
+        const entry = await this.engine.remember(this.keys.get(id)!, node.definition, result.outputs, result.ui);
+        this.recordResult(node, entry, result.ui);
+      },
+    };
   }
 
   private stopIfInterrupted(): void {
@@ -277,10 +359,10 @@ class PromptRun {
     }
   }
 
-  private countConsumers(order: string[], toRun: Set<string>): Map<string, number> {
+  private countConsumers(order: string[], running: Set<string>): Map<string, number> {
     const counts = new Map<string, number>();
     for (const id of order) {
-      if (!toRun.has(id)) continue;
+      if (!running.has(id)) continue;
       for (const [source] of Object.values(this.nodes.get(id)!.links)) counts.set(source, (counts.get(source) ?? 0) + 1);
     }
     return counts;
@@ -316,17 +398,18 @@ class PromptRun {
       if (refused) throw new LinkedValueError(refused);
     }
     this.emit({ type: 'executing', data: { node: node.id, display_node: node.id, prompt_id: this.promptId } });
-    const result = await node.definition.execute(inputs, this.contextFor(node));
+    const result = checkedResult(node.definition, await node.definition.execute(inputs, this.contextFor(node)));
     this.checkInputsUnchanged(node, sources);
-    if (!result || !Array.isArray(result.outputs) || result.outputs.length !== node.definition.outputs.length) {
-      throw new Error(`${node.type} returned ${result?.outputs?.length ?? 'no'} outputs but declares ${node.definition.outputs.length}`);
-    }
     const entry = await this.engine.remember(this.keys.get(node.id)!, node.definition, result.outputs, result.ui);
+    this.recordResult(node, entry, result.ui);
+  }
+
+  private recordResult(node: ValidNode, entry: CacheEntry, ui: Record<string, unknown> | undefined): void {
     this.entries.set(node.id, entry);
     this.executed.push(node.id);
-    if (result.ui) {
-      this.uiOutputs[node.id] = result.ui;
-      this.emit({ type: 'executed', data: { node: node.id, display_node: node.id, output: result.ui, prompt_id: this.promptId } });
+    if (ui) {
+      this.uiOutputs[node.id] = ui;
+      this.emit({ type: 'executed', data: { node: node.id, display_node: node.id, output: ui, prompt_id: this.promptId } });
     }
   }
 
@@ -335,8 +418,7 @@ class PromptRun {
       const changed = entry.guard.firstChange();
       if (changed === null) continue;
       const [source] = node.links[name];
-      this.engine.memory.delete(this.keys.get(source)!);
-      this.entries.delete(source);
+      this.dropDamaged(source);
       throw new InputMutatedError(
         name,
         `${node.type} wrote into its input '${name}' (output of node ${source}, at ${changed}). Inputs are shared with the cache: the node must copy an input before changing it. The damaged value was dropped from the cache.`,
@@ -344,7 +426,24 @@ class PromptRun {
     }
   }
 
-  private contextFor(node: ValidNode): ExecuteContext {
+  /** The cached values a stream reads from outside it, checked after each chunk (the nodes of the chunk must not write into them). */
+  private checkOutsideUnchanged(sources: string[]): void {
+    for (const source of sources) {
+      const changed = this.entries.get(source)?.guard.firstChange();
+      if (!changed) continue;
+      this.dropDamaged(source);
+      throw new InternalError(
+        `a node of the streamed clip wrote into the output of node ${source} (${this.nodes.get(source)!.type}, at ${changed}). Inputs are shared with the cache: nodes must copy an input before changing it. The damaged value was dropped from the cache.`,
+      );
+    }
+  }
+
+  private dropDamaged(source: string): void {
+    this.engine.memory.delete(this.keys.get(source)!);
+    this.entries.delete(source);
+  }
+
+  private contextFor(node: ValidNode, range?: FrameRange, kept?: KeptState): ExecuteContext {
     const prefix = `[${node.id} ${node.type}] `;
     return {
       nodeId: node.id,
@@ -354,17 +453,20 @@ class PromptRun {
       log: { info: (m) => this.log.info(prefix + m), warn: (m) => this.log.warn(prefix + m) },
       progress: (value, max, detail) => {
         this.stopIfInterrupted();
-        this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail } });
+        this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: node.id, ...detail, ...(this.clip && { clip: this.clip }) } });
       },
       preview: this.options.previews
         ? (format, bytes) => this.emit({ type: 'preview', data: { node: node.id, prompt_id: this.promptId, format, bytes } })
         : undefined,
       extraData: { prompt: this.options.extraData?.prompt, workflow: this.options.extraData?.workflow },
+      ...(range && { range }),
+      ...(kept && { keep: (name, open, close) => kept.keep(`${node.id}/${name}`, open, close) }),
     };
   }
 
   private failure(error: unknown, node: ValidNode | null, cached: string[]): RunResult {
-    const interrupted = error instanceof InterruptedError || (this.signal.aborted && (error as Error)?.name === 'AbortError');
+    // Whatever an interrupt broke on its way (a killed ffmpeg, a closed pipe), the run was interrupted.
+    const interrupted = error instanceof InterruptedError || this.signal.aborted;
     if (interrupted) {
       this.emit({
         type: 'execution_interrupted',

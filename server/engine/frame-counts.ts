@@ -5,7 +5,7 @@
 import type { Folders } from '../config.ts';
 import { NodeInputError } from '../errors.ts';
 import type { ValidNode } from './validate.ts';
-import { masksFitFrames } from '../masks/mask-frames.ts';
+import { fitsClip } from '../frame-axis.ts';
 
 /** How to make a batch have `frames` frames, for messages ("set frame_load_cap=8 on node 5 (LoadImageSequence)"); undefined when the maker cannot. */
 export type Resize = (frames: number) => string | undefined;
@@ -75,7 +75,7 @@ export interface FrameCounts {
 
 /** Why `what` with `count` frames cannot go with a clip of `clip` frames, or null when it can (1 = every frame). */
 export function countMismatch(what: string, count: number | undefined, clip: number | undefined, resize?: Resize): string | null {
-  if (count === undefined || clip === undefined || masksFitFrames(count, clip)) return null;
+  if (count === undefined || clip === undefined || fitsClip(count, clip)) return null;
   const fix = resize?.(clip) ?? (count > clip ? `shorten it to ${clip}` : `give one per frame (${clip})`);
   return `${what} has ${count} frames but the clip has ${clip}; ${fix}, or give one mask for every frame`;
 }

@@ -3,6 +3,7 @@ import type { ProgressDetail } from '../../common/events.ts';
 import { WIDGET_TYPES } from '../../common/socket-types.ts';
 import type { Folders, Logger } from '../config.ts';
 import type { FrameRule } from './frame-counts.ts';
+import type { FrameRange } from '../frame-axis.ts';
 
 interface InputCommon {
   tooltip?: string;
@@ -99,6 +100,53 @@ export interface ExecuteContext {
   preview?(format: 'png' | 'jpeg', bytes: Uint8Array): void;
   /** The prompt and the editor workflow being run (embedded as metadata in files a node writes). */
   extraData: { prompt?: unknown; workflow?: unknown };
+  /**
+   * Set when the engine streams the clip: the frames this call is about. A per-frame source produces just
+   * these frames; other nodes get inputs that lie on the clip's frame axis (server/frame-axis.ts).
+   */
+  range?: FrameRange;
+  /**
+   * State a streamed node keeps from one chunk to the next (an open decoder), made on first use and closed
+   * when the stream ends, however it ends. Absent outside streams.
+   */
+  keep?<T>(name: string, open: () => T, close: (value: T) => void | Promise<void>): T;
+}
+
+/** A node whose output frame i depends only on its inputs' frame i (and on whole values): it runs chunk by chunk. */
+export interface PerFrameStream {
+  kind: 'per-frame';
+  /** IMAGE/MASK/LATENT inputs it reads whole, not by frame (keyframe masks). */
+  whole?: readonly string[];
+  /** Frames it processes per call: chunks start at multiples of it, so every call sees the frames it sees in one pass. */
+  batch?(literals: Record<string, unknown>): number | undefined;
+}
+
+/** An output node that takes the clip's frames chunk by chunk, in order (an encoder, a report). */
+export interface SinkStream<I = Record<string, unknown>> {
+  kind: 'sink';
+  /** Inputs known only when the stream ends (a report's metrics): given to `finish`, never to `write`. */
+  late?: readonly string[];
+  open(ctx: ExecuteContext): SinkWriter<I>;
+}
+
+export interface SinkWriter<I = Record<string, unknown>> {
+  /** The next chunk's inputs (frames on the clip's axis); `range` is undefined when the clip comes whole. */
+  write(inputs: I, range: FrameRange | undefined): Promise<void>;
+  /** After the last chunk, with every input including the late ones: the node's result. */
+  finish(inputs: I): Promise<NodeResult>;
+  /** The run stopped: remove what was written, stop what was started. */
+  abort(): Promise<void>;
+}
+
+/** A sink's one-pass execution: the whole clip as one chunk. */
+export async function writeWhole<I>(writer: SinkWriter<I>, inputs: I): Promise<NodeResult> {
+  try {
+    await writer.write(inputs, undefined);
+    return await writer.finish(inputs);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
 }
 
 /** The value an output socket carries, by its declared type. */
@@ -161,6 +209,8 @@ export interface NodeDefinition<
   validate?(inputs: Partial<InputValues<R, O>>, env: ComboEnvironment): string | null;
   /** How many frames the outputs hold, known before anything runs (server/engine/frame-counts.ts). */
   frames?: FrameRule;
+  /** How it treats the clip's frames when the engine streams the clip (absent: it needs whole values and runs once). */
+  stream?: PerFrameStream | SinkStream<InputValues<R, O>>;
   execute(inputs: InputValues<R, O>, ctx: ExecuteContext): NodeResult<Out> | Promise<NodeResult<Out>>;
 }
 

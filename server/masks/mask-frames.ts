@@ -1,20 +1,40 @@
-// The one rule for masks applied to a clip, used by attention injection, the Sampler's keep_mask and the
-// stability report: one mask serves every frame, otherwise there is one mask per frame.
+// Masks applied to a clip — attention injection, the Sampler's keep_mask, the stability report — by the
+// clip's one frame rule (server/frame-axis.ts): one mask serves every frame, otherwise there is one per
+// frame; a mask batch streamed in chunks says where it lies on the clip (its axis).
+import { frameSlot, type FrameAxis } from '../frame-axis.ts';
 
-export function masksFitFrames(masks: number, frames: number): boolean {
-  return masks === 1 || masks === frames;
+/** Masks (or anything made one per mask) and where they lie on the clip, when streamed. */
+export interface MaskSequence<Mask> {
+  readonly masks: readonly Mask[];
+  readonly axis?: FrameAxis;
 }
 
-/** Why `masks` masks on the input `inputName` do not fit a clip of `frames` frames, or null when they do. */
-export function maskCountProblem(inputName: string, masks: number, frames: number): string | null {
-  if (masksFitFrames(masks, frames)) return null;
-  if (masks === 0) return `${inputName} is an empty mask batch; connect a mask image or KeyframeInterpolate`;
-  return `${inputName} has ${masks} masks but the clip has ${frames} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
+/** Frames [start, end) of a clip of `clipFrames` frames: what a run (or one chunk of it) samples. */
+export interface FrameSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly clipFrames: number;
 }
 
-/** Frame `frame`'s mask (0-based) from masks whose count passed maskCountProblem. */
-export function maskForFrame<Mask>(masks: readonly Mask[], frame: number): Mask {
-  const mask = masks.length === 1 ? masks[0] : masks[frame];
-  if (mask === undefined) throw new RangeError(`no mask for frame ${frame} among ${masks.length}; check the count with maskCountProblem first`);
-  return mask;
+/** The frames a batch holds: the whole clip, or its chunk when it lies on the clip's axis. */
+export function spanOf(batch: { readonly frames: readonly unknown[]; readonly axis?: FrameAxis }): FrameSpan {
+  const start = batch.axis?.start ?? 0;
+  return { start, end: start + batch.frames.length, clipFrames: batch.axis?.frames ?? batch.frames.length };
+}
+
+/** Why the masks on input `inputName` give no mask for some frame of the span, or null when they fit. */
+export function maskCountProblem(inputName: string, masks: MaskSequence<unknown>, span: FrameSpan): string | null {
+  const count = masks.masks.length;
+  if (count === 0) return `${inputName} is an empty mask batch; connect a mask image or KeyframeInterpolate`;
+  const covers = (frame: number) => frameSlot(count, masks.axis, frame, span.clipFrames) !== undefined;
+  if (span.end <= span.start || (covers(span.start) && covers(span.end - 1))) return null;
+  const held = masks.axis ? `masks for frames ${masks.axis.start + 1}–${masks.axis.start + count}` : `${count} masks`;
+  return `${inputName} has ${held} but the clip has ${span.clipFrames} frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)`;
+}
+
+/** Clip frame `frame`'s mask (0-based), from masks whose count passed maskCountProblem. */
+export function maskForFrame<Mask>(masks: MaskSequence<Mask>, frame: number, clipFrames: number): Mask {
+  const slot = frameSlot(masks.masks.length, masks.axis, frame, clipFrames);
+  if (slot === undefined) throw new RangeError(`no mask for frame ${frame} among ${masks.masks.length}; check the count with maskCountProblem first`);
+  return masks.masks[slot]!;
 }

@@ -12,6 +12,7 @@ export interface ToolOptions {
   /** The user's file the command works on, named in error messages. */
   file?: string;
   signal?: AbortSignal;
+  /** 0 = never (a process that waits for its caller between chunks of a streamed clip). */
   idleTimeoutMs?: number;
 }
 
@@ -52,8 +53,8 @@ export function startTool(tool: Tool, args: readonly string[], options: ToolOpti
   };
 
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  let idleTimer = setTimeout(() => kill(`${tool} made no progress for ${idleMs / 1000} s`), idleMs);
-  const touch = () => idleTimer.refresh();
+  const idleTimer = idleMs > 0 ? setTimeout(() => kill(`${tool} made no progress for ${idleMs / 1000} s`), idleMs) : undefined;
+  const touch = () => void idleTimer?.refresh();
   child.stdout.on('data', touch);
   const onAbort = () => kill('interrupted');
   options.signal?.addEventListener('abort', onAbort, { once: true });

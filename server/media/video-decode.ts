@@ -78,7 +78,29 @@ function filterChain(info: VideoInfo, selection: FrameSelection, size: { width: 
   return filters.join(',');
 }
 
-export async function decodeVideo(file: string, selection: FrameSelection, options: DecodeOptions = {}): Promise<ImageBatch> {
+/** An open decoding of a clip: its frames in order, read a few at a time by one ffmpeg process. */
+export interface VideoReader {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Frames the clip yields (counted exactly when the file has the timestamps; else estimated, 0 when unknown). */
+  readonly expected: number;
+  /** Frames read so far: the index of the next frame. */
+  readonly position: number;
+  /** The next `count` frames (fewer at the end of the clip). */
+  read(count: number): Promise<Uint8Array[]>;
+  /** Stops the process (at once, if frames are left). */
+  close(): Promise<void>;
+  /** ffmpeg's complaints so far (with `-v error`), or undefined. */
+  problems(): string | undefined;
+}
+
+/**
+ * Starts decoding; frames are read from the pipe only as `read` asks, so ffmpeg waits (on a full pipe)
+ * while the caller works on what it has. With `waits: true` the process is never killed for waiting
+ * (a streamed clip's decoder idles while its chunk is sampled).
+ */
+export async function openVideoReader(file: string, selection: FrameSelection, options: { signal?: AbortSignal; waits?: boolean; warn?(message: string): void } = {}): Promise<VideoReader> {
   const info = await probeVideo(file, { signal: options.signal });
   const size = outputSize(info, selection);
   const rounding = sizeRounding(info, selection);
@@ -96,48 +118,101 @@ export async function decodeVideo(file: string, selection: FrameSelection, optio
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
 
   const frameBytes = size.width * size.height * 3;
+  const proc = startTool('ffmpeg', args, { file, signal: options.signal, ...(options.waits && { idleTimeoutMs: 0 }) });
+  proc.child.stdin.end();
+  const chunks = (proc.child.stdout as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let pending: Buffer | undefined;
+  let ended = false;
+  let position = 0;
+
+  /** The next frame, or undefined at the end of the clip. */
+  async function nextFrame(): Promise<Uint8Array | undefined> {
+    const frame = new Uint8Array(frameBytes);
+    let filled = 0;
+    while (filled < frameBytes) {
+      if (!pending || pending.length === 0) {
+        if (ended) break;
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        pending = next.value;
+        proc.touch();
+      }
+      const take = Math.min(frameBytes - filled, pending.length);
+      frame.set(pending.subarray(0, take), filled);
+      filled += take;
+      pending = pending.subarray(take);
+    }
+    if (filled === frameBytes) return frame;
+    await proc.done; // the clip ended: ffmpeg's failure, if it failed, is the error
+    return undefined;
+  }
+
+  return {
+    width: size.width,
+    height: size.height,
+    fps: decodeFps / selection.selectEveryNth,
+    expected,
+    get position() {
+      return position;
+    },
+    async read(count) {
+      const frames: Uint8Array[] = [];
+      while (frames.length < count) {
+        const frame = await nextFrame();
+        if (!frame) break;
+        frames.push(frame);
+        position++;
+      }
+      return frames;
+    },
+    async close() {
+      // Unread frames would hold the pipe (and the process's exit) open.
+      proc.child.stdout.destroy();
+      await proc.stop();
+    },
+    problems: () => proc.problems(),
+  };
+}
+
+export async function decodeVideo(file: string, selection: FrameSelection, options: DecodeOptions = {}): Promise<ImageBatch> {
+  const reader = await openVideoReader(file, selection, { signal: options.signal, warn: options.warn });
+  const { width, height, expected } = reader;
+  const frameBytes = width * height * 3;
   const maxFrames = Math.floor((options.maxBytes ?? Infinity) / frameBytes);
   const tooMany = (count: number) =>
     new TooManyFramesError(
-      `${count} frames of ${size.width}×${size.height} need ${(count * frameBytes / 1024 ** 3).toFixed(1)} GB, more than the ` +
+      `${count} frames of ${width}×${height} need ${(count * frameBytes / 1024 ** 3).toFixed(1)} GB, more than the ` +
         `${(maxFrames * frameBytes / 1024 ** 3).toFixed(1)} GB allowed; set frame_load_cap, select_every_nth or a smaller width/height`,
     );
-  if (expected > maxFrames) throw tooMany(expected);
   const frames: Uint8Array[] = [];
-  const proc = startTool('ffmpeg', args, { file, signal: options.signal });
-  proc.child.stdin.end();
   try {
-    let frame = new Uint8Array(frameBytes);
-    let filled = 0;
-    for await (const chunk of proc.child.stdout as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const take = Math.min(frameBytes - filled, chunk.length - offset);
-        frame.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === frameBytes) {
-          if (frames.length === maxFrames) throw tooMany(maxFrames + 1);
-          frames.push(frame);
-          options.onFrame?.(frames.length, Math.max(expected, frames.length));
-          frame = new Uint8Array(frameBytes);
-          filled = 0;
-        }
-      }
+    if (expected > maxFrames) throw tooMany(expected);
+    for (;;) {
+      const [frame] = await reader.read(1);
+      if (!frame) break;
+      if (frames.length === maxFrames) throw tooMany(maxFrames + 1);
+      frames.push(frame);
+      options.onFrame?.(frames.length, Math.max(expected, frames.length));
     }
-    await proc.done;
   } finally {
-    await proc.stop();
+    await reader.close();
   }
   if (frames.length === 0) throw new Error(`${file}: no frames decoded (skip_first_frames or force_rate may leave nothing)`);
-  const problems = proc.problems();
-  if (problems && frames.length < expected) {
+  checkComplete(file, frames.length, expected, reader.problems(), options.warn);
+  return { width, height, fps: reader.fps, frames };
+}
+
+/** Throws EndsEarlyError when ffmpeg complained and fewer than the expected frames came out; else passes its complaints on as a warning. */
+export function checkComplete(file: string, decoded: number, expected: number, problems: string | undefined, warn?: (message: string) => void): void {
+  if (problems && decoded < expected) {
     throw new EndsEarlyError(
-      `${path.basename(file)} ends early: ${frames.length} of ${expected} frames decoded (ffmpeg: ${problems}); ` +
-        `set frame_load_cap to ${frames.length} to use the frames that decode, or upload the whole file again`,
-      frames.length,
+      `${path.basename(file)} ends early: ${decoded} of ${expected} frames decoded (ffmpeg: ${problems}); ` +
+        `set frame_load_cap to ${decoded} to use the frames that decode, or upload the whole file again`,
+      decoded,
     );
   }
-  if (problems) options.warn?.(`${file}: ffmpeg reported problems while decoding: ${problems}`);
-  return { width: size.width, height: size.height, fps: decodeFps / selection.selectEveryNth, frames };
+  if (problems) warn?.(`${file}: ffmpeg reported problems while decoding: ${problems}`);
 }

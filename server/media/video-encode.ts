@@ -1,11 +1,11 @@
 // Encoding uint8 RGB frames to MP4 (H.264), WebM (VP9) or GIF by piping them into ffmpeg.
 import { once } from 'node:events';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { matroskaWithTags } from './matroska-tags.ts';
 import type { WorkflowMetadata } from './workflow-metadata.ts';
-import { startTool, type ToolProcess } from './tool-process.ts';
+import { runTool, startTool, type ToolProcess } from './tool-process.ts';
 import type { ImageBatch } from './image-batch.ts';
 
 export type VideoFormat = 'mp4-h264' | 'webm-vp9' | 'gif';
@@ -22,7 +22,6 @@ export interface EncodeOptions {
   /** Where the file carrying the metadata is written while encoding. */
   tempDir: string;
   signal?: AbortSignal;
-  onFrame?(frame: number, frames: number): void;
 }
 
 /** yuv420p needs even sizes: pad odd ones by a pixel rather than fail. */
@@ -40,32 +39,93 @@ function codecArgs(format: VideoFormat, crf: number): string[] {
   }
 }
 
-export async function encodeVideo(batch: ImageBatch, file: string, options: EncodeOptions): Promise<void> {
-  const { width, height, frames } = batch;
-  const args = ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(options.fps), '-i', 'pipe:0'];
-  const embeds = options.format !== 'gif' && options.metadata && Object.keys(options.metadata).length > 0;
-  const metadataFile = path.join(options.tempDir, `metadata-${randomUUID()}.mkv`);
-  if (embeds) {
-    await writeFile(metadataFile, matroskaWithTags(options.metadata as Record<string, string>));
-    args.push('-i', metadataFile, '-map', '0:v', '-map_metadata', '1');
-  }
-  args.push(...codecArgs(options.format, options.crf), '-y', file);
+/** A video being written: frames go into one ffmpeg process as they come; the file appears only when it is done. */
+export interface VideoEncoder {
+  write(frames: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Ends the video and puts it in place. Metadata given here (known only at the end: a stability report)
+   * is written into the file by a final copying pass, so the frames are not encoded again.
+   */
+  finish(lateMetadata?: WorkflowMetadata): Promise<void>;
+  /** Stops ffmpeg and removes everything written. */
+  abort(): Promise<void>;
+}
 
-  const proc = startTool('ffmpeg', args, { file, signal: options.signal });
-  try {
-    for (let i = 0; i < frames.length; i++) {
-      await writeInput(proc, frames[i]!);
-      options.onFrame?.(i + 1, frames.length);
-    }
-    proc.child.stdin.end();
-    await proc.done;
-  } catch (error) {
-    await rm(file, { force: true }); // no half-written file in the output folder
-    throw error;
-  } finally {
+/** Where the video is written until it is complete: a hidden name beside the file, with its extension (ffmpeg picks the format by it). */
+function partialPath(file: string, pass: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file, path.extname(file))}.${pass}${path.extname(file)}`);
+}
+
+/** ffmpeg arguments that map metadata onto the output (from a one-frame Matroska file's tags, input 1), and how to remove that file. */
+async function metadataInput(metadata: WorkflowMetadata | undefined, tempDir: string): Promise<{ args: string[]; remove(): Promise<void> }> {
+  if (!metadata || Object.keys(metadata).length === 0) return { args: [], remove: async () => {} };
+  const file = path.join(tempDir, `metadata-${randomUUID()}.mkv`);
+  await writeFile(file, matroskaWithTags(metadata as Record<string, string>));
+  return { args: ['-i', file, '-map_metadata', '1'], remove: () => rm(file, { force: true }) };
+}
+
+/**
+ * Starts encoding frames of width × height into `file` (which may already exist as an empty reserved
+ * name: it is replaced only when the video is complete, and removed if it never is).
+ */
+export async function openVideoEncoder(file: string, width: number, height: number, options: EncodeOptions): Promise<VideoEncoder> {
+  const encoding = partialPath(file, 'encoding');
+  const metadata = await metadataInput(options.format === 'gif' ? undefined : options.metadata, options.tempDir);
+  const args = ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(options.fps), '-i', 'pipe:0'];
+  if (metadata.args.length > 0) args.push(...metadata.args, '-map', '0:v');
+  args.push(...codecArgs(options.format, options.crf), '-y', encoding);
+  // The encoder waits for the next chunk while it is sampled, however long that takes.
+  const proc = startTool('ffmpeg', args, { file, signal: options.signal, idleTimeoutMs: 0 });
+  const cleanUp = async (keepFile: boolean) => {
     await proc.stop();
-    if (embeds) await rm(metadataFile, { force: true });
+    await metadata.remove();
+    await rm(encoding, { force: true });
+    if (!keepFile) await rm(file, { force: true }); // no half-written or empty file in the output folder
+  };
+  return {
+    async write(frames) {
+      for (const frame of frames) await writeInput(proc, frame);
+    },
+    async finish(lateMetadata) {
+      try {
+        proc.child.stdin.end();
+        await proc.done;
+        if (lateMetadata && options.format !== 'gif') await remuxWithMetadata(encoding, file, { ...options.metadata, ...lateMetadata }, options);
+        else await rename(encoding, file);
+      } catch (error) {
+        await cleanUp(false);
+        throw error;
+      }
+      await cleanUp(true);
+    },
+    abort: () => cleanUp(false),
+  };
+}
+
+/** Copies the encoded streams into `file` with the metadata (no re-encoding), through a partial name. */
+async function remuxWithMetadata(encoded: string, file: string, metadata: WorkflowMetadata, options: EncodeOptions): Promise<void> {
+  const copying = partialPath(file, 'metadata');
+  const movflags = options.format === 'mp4-h264' ? ['-movflags', '+faststart+use_metadata_tags'] : [];
+  const input = await metadataInput(metadata, options.tempDir);
+  try {
+    await runTool('ffmpeg', ['-v', 'error', '-i', encoded, ...input.args, '-map', '0', '-c', 'copy', ...movflags, '-y', copying], { file, signal: options.signal });
+    await rename(copying, file);
+  } finally {
+    await input.remove();
+    await rm(copying, { force: true });
   }
+}
+
+/** Encodes a whole batch (the sample clip, tests). */
+export async function encodeVideo(batch: ImageBatch, file: string, options: EncodeOptions): Promise<void> {
+  const encoder = await openVideoEncoder(file, batch.width, batch.height, options);
+  try {
+    await encoder.write(batch.frames);
+  } catch (error) {
+    await encoder.abort();
+    throw error;
+  }
+  await encoder.finish();
 }
 
 /** Writes with backpressure; if ffmpeg dies meanwhile, its own error wins over the broken pipe. */

@@ -3,7 +3,7 @@
 // InjectCrossAttention node and input at fault) and the bias feeds of each UNet call.
 import * as ort from 'onnxruntime-node';
 import { NodeInputError } from '../errors.ts';
-import { maskCountProblem, maskForFrame } from '../masks/mask-frames.ts';
+import { maskCountProblem, maskForFrame, type FrameSpan } from '../masks/mask-frames.ts';
 import { biasTensor, FrameBias, tokenGate } from '../onnx/attention-bias.ts';
 import type { AttentionInjection, AttentionMask, Conditioning, LatentPadding } from './model-values.ts';
 
@@ -24,10 +24,10 @@ function tokenGateFor(mask: AttentionMask, positive: Conditioning): Float32Array
   return tokenGate(positive.sequenceLength, positions);
 }
 
-/** Refuses masks whose count does not fit a clip of `frameCount` frames and words the prompt lacks, naming the node at fault. */
-export function checkAttention(attention: AttentionInjection, positive: Conditioning, frameCount: number): void {
+/** Refuses masks that give no mask for some frame of the span sampled and words the prompt lacks, naming the node at fault. */
+export function checkAttention(attention: AttentionInjection, positive: Conditioning, span: FrameSpan): void {
   for (const mask of attention.masks) {
-    const problem = maskCountProblem('mask', mask.masks.masks.length, frameCount);
+    const problem = maskCountProblem('mask', mask.masks, span);
     if (problem) throw new NodeInputError('mask', problem, mask.nodeId);
     tokenGateFor(mask, positive);
   }
@@ -51,6 +51,8 @@ export class AttentionFeeds {
     private readonly positive: Conditioning,
     private readonly latentWidth: number,
     private readonly latentHeight: number,
+    /** Frames in the whole clip: frame indices are the clip's, also when a streamed chunk is sampled. */
+    private readonly clipFrames: number,
     private readonly padding?: LatentPadding,
   ) {
     this.gates = attention.masks.map((mask) => tokenGateFor(mask, positive));
@@ -63,7 +65,7 @@ export class AttentionFeeds {
    */
   forBatch(frames: readonly number[], conditional: readonly boolean[]): Record<string, ort.Tensor> {
     const rowMasks = conditional.map((isConditional, r) =>
-      isConditional ? this.attention.masks.map((mask) => maskForFrame(mask.masks.masks, frames[r % frames.length])) : null,
+      isConditional ? this.attention.masks.map((mask) => maskForFrame(mask.masks, frames[r % frames.length], this.clipFrames)) : null,
     );
     const biasIds = rowMasks.map((masks) => masks?.map((m) => this.idOf(m)).join(',') ?? null);
     const key = biasIds.map((id) => id ?? '-').join('\n');

@@ -51,6 +51,8 @@ class FlowRun {
   private readonly noise: ClipNoise;
   private readonly keepMask?: LatentKeepMask;
   private readonly attention?: AttentionFeeds;
+  /** The first frame of `latent.frames` on the clip (a streamed chunk's frames are numbered on the clip). */
+  private readonly first: number;
 
   constructor(
     private readonly session: InferenceSession,
@@ -66,8 +68,10 @@ class FlowRun {
     this.size = latent.channels * latent.height * latent.width;
     this.noise = new ClipNoise(options.seed, this.size, options.noisePerFrame);
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
-    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
+    this.first = latent.axis?.start ?? 0;
+    const clipFrames = latent.axis?.frames ?? latent.frames.length;
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, clipFrames, latent.padding);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, clipFrames, latent.padding);
   }
 
   /** The prompt feeds of a batch: the context rows (from unet-feeds) and the pooled rows in the same order. */
@@ -83,13 +87,14 @@ class FlowRun {
   }
 
   async sampleFrames(frames: readonly number[]): Promise<Float32Array[]> {
-    const { plan, model, latent, size, guided, options } = this;
+    const { plan, model, latent, size, guided, options, first } = this;
     const k = frames.length;
+    const source = (f: number) => latent.frames[f - first];
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
     const initialNoise = frames.map((f) => this.noise.at(0, f));
-    const kept = keptSources(this.keepMask, frames, latent.frames, initialNoise);
-    const x = frames.map((f, i) => flowNoised(latent.frames[f], initialNoise[i], plan.sigmas[0]));
+    const kept = keptSources(this.keepMask, frames, source, initialNoise);
+    const x = frames.map((f, i) => flowNoised(source(f), initialNoise[i], plan.sigmas[0]));
     const feeds = this.promptFeeds(k);
     const sample = new Float32Array(rows * size);
     const conditional = Array.from({ length: rows }, (_, r) => !guided || r >= k);
@@ -116,7 +121,7 @@ class FlowRun {
         if (keep) resetKeptArea(x[i], keep, sigmaNext, 1 - sigmaNext);
       }
       this.callsDone++;
-      this.hooks.onProgress?.({ call: this.callsDone, calls: this.calls, frame: frames[k - 1] + 1, frames: latent.frames.length, step: step + 1, steps: plan.timesteps.length });
+      this.hooks.onProgress?.({ call: this.callsDone, calls: this.calls, frame: frames[k - 1] - first + 1, frames: latent.frames.length, step: step + 1, steps: plan.timesteps.length });
     }
     return x;
   }

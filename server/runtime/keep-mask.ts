@@ -14,12 +14,13 @@ export class LatentKeepMask {
     private readonly mask: MaskBatch,
     private readonly latentWidth: number,
     private readonly latentHeight: number,
+    private readonly clipFrames: number,
     private readonly padding?: LatentPadding,
   ) {}
 
-  /** The frame's mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
+  /** Clip frame `frame`'s mask at latent resolution (height × width; 1 = sample freely, 0 = keep the source). */
   forFrame(frame: number): Float32Array {
-    const mask = maskForFrame(this.mask.masks, frame);
+    const mask = maskForFrame(this.mask, frame, this.clipFrames);
     let grid = this.grids.get(mask);
     if (!grid) {
       grid = maskOnLatentGrid(mask, this.mask.width, this.mask.height, this.latentWidth, this.latentHeight, this.padding);
@@ -37,8 +38,8 @@ export interface KeptSource {
 }
 
 /** What each frame of a batch keeps (none without a keep-mask): its grid, its source latent and its initial noise. */
-export function keptSources(keepMask: LatentKeepMask | undefined, frames: readonly number[], sources: readonly Float32Array[], initialNoise: readonly Float32Array[]): (KeptSource | undefined)[] {
-  return frames.map((f, i) => (keepMask ? { grid: keepMask.forFrame(f), source: sources[f], noise: initialNoise[i] } : undefined));
+export function keptSources(keepMask: LatentKeepMask | undefined, frames: readonly number[], source: (frame: number) => Float32Array, initialNoise: readonly Float32Array[]): (KeptSource | undefined)[] {
+  return frames.map((f, i) => (keepMask ? { grid: keepMask.forFrame(f), source: source(f), noise: initialNoise[i] } : undefined));
 }
 
 /**

@@ -46,7 +46,7 @@ export function cropImages(images: ImageBatch, padding: LatentPadding): ImageBat
     for (let y = 0; y < height; y++) out.set(frame.subarray(y * images.width * 3, (y * images.width + width) * 3), y * width * 3);
     return out;
   });
-  return { width, height, fps: images.fps, frames };
+  return { width, height, fps: images.fps, frames, ...(images.axis && { axis: images.axis }) };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { TextEncoderSignature, UNetSignature, VaeDecoderSignature, VaeEncod
 import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
+import type { FrameAxis } from '../frame-axis.ts';
 import type { Sd3TextEncoders } from './families/sd3-values.ts';
 import type { FlowMatchConfig } from './flow-matching.ts';
 
@@ -35,6 +36,8 @@ export interface LatentBatch {
   /** Frames per second of the source clip (0 for stills). */
   readonly fps: number;
   readonly frames: readonly Float32Array[];
+  /** Set on a chunk of a streamed clip: which of the clip's frames these are (server/frame-axis.ts). */
+  readonly axis?: FrameAxis;
 }
 
 /** A prompt's text-encoder output, with where each word's tokens are. */

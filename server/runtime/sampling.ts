@@ -6,7 +6,7 @@
 // this JavaScript is the Sampler's overhead over the UNet's own time (bench/runtime.ts).
 import type { InferenceSession } from 'onnxruntime-node';
 import type { MaskBatch } from '../masks/mask-batch.ts';
-import { maskCountProblem } from '../masks/mask-frames.ts';
+import { maskCountProblem, spanOf } from '../masks/mask-frames.ts';
 import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
 import { keptSources, LatentKeepMask, resetKeptArea } from './keep-mask.ts';
@@ -82,9 +82,10 @@ export function checkSamplingInputs(model: DiffusionModel, positive: Conditionin
       `the latent is ${latent.width}×${latent.height} but ${model.name}'s UNet takes sides that are multiples of ${multiple} (its fixed ×2 down and up steps); encode with the same model's VAE, which pads the frames to fit`,
     );
   }
-  const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask.masks.length, latent.frames.length) : null;
+  const span = spanOf(latent);
+  const keepMaskProblem = keepMask ? maskCountProblem('keep_mask', keepMask, span) : null;
   if (keepMaskProblem) throw new NodeInputError('keep_mask', keepMaskProblem);
-  if (model.attention) checkAttention(model.attention, positive, latent.frames.length);
+  if (model.attention) checkAttention(model.attention, positive, span);
 }
 
 export async function sampleLatents(
@@ -110,12 +111,22 @@ export async function sampleInBatches(
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
     const run = start(lease.session);
-    const frameCount = latent.frames.length;
+    // Frames are numbered on the clip (a streamed chunk starts at its axis), so noise and masks follow the frame, not the chunk.
+    const first = latent.axis?.start ?? 0;
+    const end = first + latent.frames.length;
     const out: Float32Array[] = [];
-    for (let first = 0; first < frameCount; first += batchSize) {
-      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(batchSize, frameCount - first) }, (_, i) => first + i))));
+    for (let frame = first; frame < end; frame += batchSize) {
+      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(batchSize, end - frame) }, (_, i) => frame + i))));
     }
-    return { channels: latent.channels, width: latent.width, height: latent.height, fps: latent.fps, frames: out, ...(latent.padding && { padding: latent.padding }) };
+    return {
+      channels: latent.channels,
+      width: latent.width,
+      height: latent.height,
+      fps: latent.fps,
+      frames: out,
+      ...(latent.padding && { padding: latent.padding }),
+      ...(latent.axis && { axis: latent.axis }),
+    };
   } finally {
     lease.release();
   }
@@ -132,6 +143,9 @@ class SamplingRun {
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
+  /** The clip's first frame in `latent.frames` and the clip's frame count (a streamed chunk's frames are numbered on the clip). */
+  private readonly first: number;
+  private readonly clipFrames: number;
   private readonly attention?: AttentionFeeds;
 
   constructor(
@@ -144,14 +158,16 @@ class SamplingRun {
     private readonly hooks: SampleHooks,
   ) {
     this.plan = planSampling(model.scheduler, options);
+    this.first = latent.axis?.start ?? 0;
+    this.clipFrames = latent.axis?.frames ?? latent.frames.length;
     this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
     this.noise = new ClipNoise(options.seed, this.size, options.noisePerFrame);
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
-    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, latent.padding);
-    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, latent.padding);
+    if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames, latent.padding);
+    if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, this.clipFrames, latent.padding);
   }
 
   /** x·c_in(σ) into frame i's row of the UNet input, and into its conditional row too under CFG. */
@@ -172,14 +188,15 @@ class SamplingRun {
   }
 
   async sampleFrames(frames: readonly number[]): Promise<Float32Array[]> {
-    const { plan, model, latent, options, size, guided } = this;
+    const { plan, model, latent, options, size, guided, first } = this;
     const k = frames.length;
+    const source = (f: number) => latent.frames[f - first];
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
     const initialNoise = frames.map((f) => this.noise.at(0, f));
-    const kept = keptSources(this.keepMask, frames, latent.frames, initialNoise);
+    const kept = keptSources(this.keepMask, frames, source, initialNoise);
     const x = frames.map((f, i) => {
-      const values = noised(latent.frames[f], initialNoise[i], plan.sigmas[0]);
+      const values = noised(source(f), initialNoise[i], plan.sigmas[0]);
       this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
@@ -217,7 +234,7 @@ class SamplingRun {
       this.hooks.onProgress?.({
         call: this.callsDone,
         calls: this.calls,
-        frame: frames[k - 1] + 1,
+        frame: frames[k - 1] - first + 1,
         frames: latent.frames.length,
         step: step + 1,
         steps: plan.timesteps.length,

@@ -64,7 +64,7 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
   } finally {
     lease.release();
   }
-  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames, ...(padding && { padding }) };
+  return { channels: vae.latentChannels, width: latentWidth, height: latentHeight, fps: images.fps, frames, ...(padding && { padding }), ...(images.axis && { axis: images.axis }) };
 }
 
 export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSize: number, progress?: VaeProgress, signal?: AbortSignal): Promise<ImageBatch> {
@@ -94,6 +94,6 @@ export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSi
   } finally {
     lease.release();
   }
-  const decoded = { width: imageWidth, height: imageHeight, fps: latents.fps, frames };
+  const decoded = { width: imageWidth, height: imageHeight, fps: latents.fps, frames, ...(latents.axis && { axis: latents.axis }) };
   return latents.padding ? cropImages(decoded, latents.padding) : decoded;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_NODES } from '../../nodes/index.ts';
 import { NodeRegistry } from '../../server/engine/node-registry.ts';
-import { describeNodeClass, describeNodeClasses, nextSeedValue, type InputDescription } from '../../common/node-defs.ts';
+import { describeNodeClass, describeNodeClasses, nextSeedValue, snapToStep, type InputDescription } from '../../common/node-defs.ts';
 import type { ObjectInfoEntry } from '../../common/object-info.ts';
 
 function entry(partial: Partial<ObjectInfoEntry> & Pick<ObjectInfoEntry, 'input'>): ObjectInfoEntry {
@@ -142,5 +142,21 @@ describe('seed control after a queued run', () => {
   it('randomizes within the range', () => {
     expect(nextSeedValue('randomize', 5, range, () => 0)).toBe(0);
     expect(nextSeedValue('randomize', 5, range, () => 0.9999)).toBe(10);
+  });
+});
+
+describe('number widget values on the step grid', () => {
+  it('rounds away the float noise of repeated steps', () => {
+    let value = 20;
+    for (let i = 0; i < 10; i++) value += 0.1;
+    expect(value).not.toBe(21);
+    expect(snapToStep(value, { step: 0.1, precision: 1 })).toBe(21);
+    expect(snapToStep(20.999999999999982, { step: 0.01, precision: 2 })).toBe(21);
+  });
+  it('snaps to multiples of the step, within the range', () => {
+    expect(snapToStep(13, { min: 0, step: 8, precision: 0 })).toBe(16);
+    expect(snapToStep(7.4, { step: 1, precision: 0 })).toBe(7);
+    expect(snapToStep(0.03, { min: 0.05, max: 1, step: 0.1, precision: 2 })).toBe(0.05);
+    expect(snapToStep(-3.14159, { min: -1e12, max: 1e12, step: 0.01, precision: 2 })).toBe(-3.14);
   });
 });

@@ -143,7 +143,11 @@ describe('building a graph in the editor', () => {
   it('saves the workflow, restores it on reload, and reopens it from a dropped video', async (context) => {
     if (!server) return context.skip(skipReason);
     const [download] = await Promise.all([page().waitForEvent('download'), page().click('#save-workflow')]);
-    const saved = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    // The file also holds the view (`extra.ds`, as ComfyUI saves it); the rest is the graph.
+    const file = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    const { ds, ...extra } = file.extra;
+    const saved = { ...file, extra };
+    expect(ds.scale).toBeGreaterThan(0);
     expect(saved).toEqual(await workflow());
 
     await page().reload();

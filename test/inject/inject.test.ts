@@ -40,10 +40,14 @@ function mask(batch: MaskBatch, weight: number, words: string[] = []): Attention
   return { nodeId: '7', masks: batch, weight, words };
 }
 
+/** The clips these tests sample have four frames (one mask serves them all, or one mask per frame). */
+const CLIP_FRAMES = 4;
+const clip = (frames: number) => ({ start: 0, end: frames, clipFrames: frames });
+
 /** The bias feeds of one UNet call over clip frames `frames`, unconditional rows first when guided. */
 function feedsFor(model: DiffusionModel, frames: number[], guided: boolean) {
   const rows = guided ? frames.length * 2 : frames.length;
-  return new AttentionFeeds(model.attention!, positive, L, L).forBatch(frames, Array.from({ length: rows }, (_, r) => !guided || r >= frames.length));
+  return new AttentionFeeds(model.attention!, positive, L, L, CLIP_FRAMES).forBatch(frames, Array.from({ length: rows }, (_, r) => !guided || r >= frames.length));
 }
 
 function errorOf(run: () => void): NodeInputError {
@@ -109,17 +113,17 @@ describe('injectAttention', () => {
     expect(data[0]).toBe(0); // frame 0 white
     expect(data[L * L]).toBeCloseTo(Math.log(1e-4), 4); // frame 1 black
     const wrong = await injectAttention(model, mask(masks([1, 0, 1]), 1), cache);
-    const error = errorOf(() => checkAttention(wrong.attention!, positive, 4));
+    const error = errorOf(() => checkAttention(wrong.attention!, positive, clip(4)));
     expect(error).toBeInstanceOf(NodeInputError);
     expect([error.nodeId, error.inputName]).toEqual(['7', 'mask']);
     expect(error.message).toMatch(/mask has 3 masks but the clip has 4 frames/);
-    expect(() => checkAttention(perFrame.attention!, positive, 4)).not.toThrow();
+    expect(() => checkAttention(perFrame.attention!, positive, clip(4))).not.toThrow();
   });
 
   it('a target word missing from the prompt is an error that says so', async () => {
     const { model, cache } = setup();
     const result = await injectAttention(model, mask(masks([0]), 0.8, parseWords('Window,')), cache);
-    const error = errorOf(() => checkAttention(result.attention!, positive, 1));
+    const error = errorOf(() => checkAttention(result.attention!, positive, clip(1)));
     expect([error.nodeId, error.inputName]).toEqual(['7', 'words']);
     expect(error.message).toMatch(/"window" is not a word of the prompt "a red door"/);
   });
@@ -143,12 +147,12 @@ describe('injectAttention', () => {
     const { model, cache } = setup();
     const conditional = [true, true];
     const one = await injectAttention(model, mask(masks([0]), 1), cache);
-    const oneMask = new AttentionFeeds(one.attention!, positive, L, L);
+    const oneMask = new AttentionFeeds(one.attention!, positive, L, L, CLIP_FRAMES);
     const first = oneMask.forBatch([0, 1], conditional);
     expect(oneMask.forBatch([0, 1], conditional)).toBe(first);
     expect(oneMask.forBatch([2, 3], conditional)).toBe(first);
     const perFrame = await injectAttention(model, mask(masks([1, 0, 1, 0]), 1), cache);
-    const maskPerFrame = new AttentionFeeds(perFrame.attention!, positive, L, L);
+    const maskPerFrame = new AttentionFeeds(perFrame.attention!, positive, L, L, CLIP_FRAMES);
     const firstFrames = maskPerFrame.forBatch([0, 1], conditional);
     const nextFrames = maskPerFrame.forBatch([2, 3], conditional);
     expect(nextFrames).not.toBe(firstFrames);

@@ -5,27 +5,37 @@ import { NodeInputError } from '../../server/errors.ts';
 import StabilityReport from '../../nodes/StabilityReport.ts';
 import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 import type { ImageBatch } from '../../server/media/image-batch.ts';
-import { maskCountProblem, maskForFrame, masksFitFrames } from '../../server/masks/mask-frames.ts';
+import { fitsClip } from '../../server/frame-axis.ts';
+import { maskCountProblem, maskForFrame } from '../../server/masks/mask-frames.ts';
 import { makeContext } from '../helpers/context.ts';
 
 describe('one mask, or one per frame', () => {
   it('fits one mask to any clip and n masks to a clip of n frames only', () => {
-    expect([masksFitFrames(1, 1), masksFitFrames(1, 64), masksFitFrames(64, 64)]).toEqual([true, true, true]);
-    expect([masksFitFrames(2, 64), masksFitFrames(65, 64), masksFitFrames(0, 64)]).toEqual([false, false, false]);
+    expect([fitsClip(1, 1), fitsClip(1, 64), fitsClip(64, 64)]).toEqual([true, true, true]);
+    expect([fitsClip(2, 64), fitsClip(65, 64), fitsClip(0, 64)]).toEqual([false, false, false]);
   });
 
   it('says why a count does not fit, naming the input, both counts and the fix', () => {
-    expect(maskCountProblem('keep_mask', 3, 3)).toBeNull();
-    expect(maskCountProblem('keep_mask', 2, 3)).toBe(
+    const clip = { start: 0, end: 3, clipFrames: 3 };
+    const count = (n: number) => ({ masks: Array.from({ length: n }, () => 0) });
+    expect(maskCountProblem('keep_mask', count(3), clip)).toBeNull();
+    expect(maskCountProblem('keep_mask', count(2), clip)).toBe(
       'keep_mask has 2 masks but the clip has 3 frames; give one mask (used for every frame) or one per frame (KeyframeInterpolate makes them)',
     );
-    expect(maskCountProblem('mask', 0, 3)).toMatch(/^mask is an empty mask batch; connect a mask image/);
+    expect(maskCountProblem('mask', count(0), clip)).toMatch(/^mask is an empty mask batch; connect a mask image/);
   });
 
   it('picks the frame\'s mask, the one mask for every frame, and refuses a frame it has none for', () => {
-    expect([0, 1, 5].map((frame) => maskForFrame(['only'], frame))).toEqual(['only', 'only', 'only']);
-    expect([0, 2].map((frame) => maskForFrame(['a', 'b', 'c'], frame))).toEqual(['a', 'c']);
-    expect(() => maskForFrame(['a', 'b'], 2)).toThrow(RangeError);
+    expect([0, 1, 5].map((frame) => maskForFrame({ masks: ['only'] }, frame, 6))).toEqual(['only', 'only', 'only']);
+    expect([0, 2].map((frame) => maskForFrame({ masks: ['a', 'b', 'c'] }, frame, 3))).toEqual(['a', 'c']);
+    expect(() => maskForFrame({ masks: ['a', 'b'] }, 2, 3)).toThrow(RangeError);
+  });
+
+  it('reads a streamed chunk of masks by the clip\'s frame index, and says which frames it holds when they do not fit', () => {
+    const chunk = { masks: ['m8', 'm9', 'm10', 'm11'], axis: { start: 8, frames: 24 } };
+    expect([8, 11].map((frame) => maskForFrame(chunk, frame, 24))).toEqual(['m8', 'm11']);
+    expect(maskCountProblem('mask', chunk, { start: 8, end: 12, clipFrames: 24 })).toBeNull();
+    expect(maskCountProblem('mask', chunk, { start: 8, end: 16, clipFrames: 24 })).toMatch(/^mask has masks for frames 9–12 but the clip has 24 frames/);
   });
 });
 

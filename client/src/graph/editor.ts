@@ -1,7 +1,7 @@
 // The canvas editor: litegraph's graph and canvas set up for Limelight (connection rule and colours
 // from the shared type registry, HiDPI resizing, keyboard focus), whole-graph undo/redo, loading and
 // saving workflows, and the run state drawn on the nodes. The rest of the app talks to this class only.
-import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import { LGraph, LGraphCanvas, LGraphEventMode, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
 import { COMFY_ALIASES } from '../../../common/comfyui-nodes.ts';
 import { isTypeCompatible, SOCKET_TYPES } from '../../../common/socket-types.ts';
 import type { Workflow } from '../../../common/workflow.ts';
@@ -12,8 +12,14 @@ import { UndoHistory } from '../model/undo-history.ts';
 import { nodeCatalog, openWorkflowFile, saveWorkflowFile, type NodeCatalog } from '../model/workflow-file.ts';
 import type { NodeView } from './node-decorations.ts';
 import { LimelightNode, registerNodeClasses, type NodeHooks } from './node-classes.ts';
+import { groupSelected, installMenus } from './node-menu.ts';
+import { drawModes, toggleMode } from './node-modes.ts';
+import { Minimap } from './minimap.ts';
 import { isPlaceholder, registerPlaceholders } from './placeholder-node.ts';
+import { setTextAreaHost, sweepTextAreas } from './textarea-widget.ts';
+import { enableTooltips } from './tooltips.ts';
 import { VideoOverlays } from './video-overlays.ts';
+import { currentView, fitView, restoreView } from './view-fit.ts';
 import { registerVirtualNodes } from './virtual-nodes.ts';
 
 /** litegraph's "any" types (0, -1 for events, "") read as the wildcard. */
@@ -38,6 +44,7 @@ function searchEntries(): SearchEntry[] {
 
 export interface EditorOptions {
   canvas: HTMLCanvasElement;
+  /** An element laid exactly over the canvas, clipped to it: videos, text boxes and the minimap go there. */
   overlayHost: HTMLElement;
   descriptions: NodeClassDescription[];
   view: NodeView;
@@ -53,7 +60,13 @@ export class GraphEditor extends EventTarget {
   readonly #catalog: NodeCatalog;
   /** The file last opened: saving writes the graph back in its form (null for a new workflow). */
   #file: Workflow | null = null;
+  readonly #minimap: Minimap;
   #recordScheduled = false;
+  #name = 'Untitled';
+  /** Snapshots that match a file: as opened or saved. Any other state has unsaved changes. */
+  readonly #savedStates = new Set<string>();
+  /** A pointer is down on the canvas: a drag in progress is recorded once, when it ends. */
+  #gesture = false;
 
   constructor(options: EditorOptions) {
     super();
@@ -73,17 +86,48 @@ export class GraphEditor extends EventTarget {
     this.canvas.onSearchBox = (_helper, text) => searchNodeTypes(text, searchEntries());
     for (const [type, { color }] of Object.entries(SOCKET_TYPES)) this.canvas.default_connection_color_byType[type] = color;
     this.#videos = new VideoOverlays(options.overlayHost, options.view);
-    this.canvas.onDrawForeground = () => this.#videos.update(this.graph, this.canvas);
+    this.#minimap = new Minimap(options.overlayHost, this.graph, this.canvas);
+    setTextAreaHost(options.overlayHost);
+    this.canvas.onDrawForeground = () => {
+      this.#videos.update(this.graph, this.canvas);
+      sweepTextAreas();
+      this.#minimap.update();
+    };
+    this.canvas.onDrawOverlay = (ctx) => drawEmptyCanvasHint(this.canvas, ctx);
+    installMenus(this.canvas, () => this.scheduleRecord());
+    enableTooltips(this.canvas);
+    drawModes(this.canvas);
 
     element.tabIndex = 0;
-    element.addEventListener('pointerdown', () => element.focus());
+    // Capturing, on the document: litegraph's own handlers may stop the event on the canvas.
+    document.addEventListener('pointerdown', (event) => {
+      if (event.target !== element) return;
+      element.focus();
+      this.#gesture = true;
+    }, true);
     // After any gesture (drag, click, key, dialog), compare the graph with the last snapshot.
-    for (const type of ['pointerup', 'keyup', 'change']) document.addEventListener(type, () => this.scheduleRecord(), true);
+    for (const type of ['pointerup', 'pointercancel']) {
+      document.addEventListener(type, () => {
+        this.#gesture = false;
+        this.scheduleRecord();
+      }, true);
+    }
+    // Typing in a text box is one step, recorded when the box's `change` fires (it loses the focus).
+    document.addEventListener('keyup', (event) => {
+      if (!(event.target instanceof HTMLTextAreaElement || event.target instanceof HTMLInputElement)) this.scheduleRecord();
+    }, true);
+    document.addEventListener('change', () => this.scheduleRecord(), true);
     // Any change of the canvas box (window, side panel, menu bar) or of the device pixel ratio refits it.
     new ResizeObserver(() => this.resize()).observe(element, { box: 'device-pixel-content-box' });
     this.resize();
     this.graph.start();
     this.history.reset(this.#snapshot());
+    this.#savedStates.add(this.#snapshot());
+  }
+
+  /** Shows the whole graph (at a readable zoom: the rest is reached by panning and the minimap). */
+  fitView(): void {
+    fitView(this.canvas, this.graph.nodes);
   }
 
   /** Fits the canvas to its box in device pixels, so it stays sharp on HiDPI screens. */
@@ -102,54 +146,64 @@ export class GraphEditor extends EventTarget {
     return saveWorkflowFile(this.graph.serialize({ sortNodes: true }) as unknown as Workflow, this.#file, this.#catalog);
   }
 
-  #snapshot(): string {
-    return JSON.stringify(this.serialize());
+  /** The workflow with the current view in `extra.ds` (as ComfyUI saves it), for files and the autosave. */
+  serializeWithView(): Workflow {
+    const workflow = this.serialize();
+    return { ...workflow, extra: { ...workflow.extra, ds: currentView(this.canvas) } };
   }
 
-  /** Replaces the graph; unknown node types become placeholders that keep their data. Returns those types. */
-  load(workflow: Workflow): string[] {
+  /** The workflow's name (its file name without the extension); undo and redo bring back the name too. */
+  get workflowName(): string {
+    return this.#name;
+  }
+
+  /** Whether the graph differs from the file it was opened from or last saved as. */
+  get modified(): boolean {
+    const current = this.history.current;
+    return current === null || !this.#savedStates.has(current);
+  }
+
+  /** Undo states: the name, the file the graph was opened from (saving writes in its form) and the graph. */
+  #snapshot(): string {
+    return JSON.stringify({ name: this.#name, file: this.#file, workflow: this.serialize() });
+  }
+
+  /**
+   * Replaces the graph; unknown node types become placeholders that keep their data. Returns those types.
+   * `undoable`: one Ctrl+Z brings back the graph it replaced (else the undo history starts over);
+   * `modified`: the workflow had unsaved changes (an autosave restored on reload).
+   */
+  load(workflow: Workflow, name: string, { undoable = true, modified = false } = {}): string[] {
+    if (this.#recordScheduled) this.#record();
     this.#file = structuredClone(workflow);
-    const opened = openWorkflowFile(structuredClone(workflow), this.#catalog);
+    // The view is the canvas's, not the graph's: only `serializeWithView` writes it back.
+    const { ds: savedView, ...extra } = workflow.extra ?? {};
+    const opened = openWorkflowFile(structuredClone({ ...workflow, extra }), this.#catalog);
     const missing = registerPlaceholders(opened.nodes.map((n) => n.type));
     this.graph.configure(opened as never);
+    this.#name = name;
     this.refreshRunState();
-    this.#fitView();
-    this.history.reset(this.#snapshot());
+    if (!restoreView(this.canvas, this.graph.nodes, savedView)) fitView(this.canvas, this.graph.nodes);
+    // A first frame lays the widgets out (nodes may grow to fit them): that is the state as opened.
+    this.canvas.draw(true, true);
+    const snapshot = this.#snapshot();
+    if (!modified) this.#savedStates.add(snapshot);
+    if (undoable) this.history.record(snapshot);
+    else this.history.reset(snapshot);
     this.#emitChange();
     return missing;
   }
 
-  /** Shows the whole graph, at most at natural size. */
-  #fitView(): void {
-    const nodes = this.graph.nodes;
-    if (nodes.length === 0) return;
-    const title = LiteGraph.NODE_TITLE_HEIGHT;
-    const left = Math.min(...nodes.map((n) => n.pos[0]));
-    const top = Math.min(...nodes.map((n) => n.pos[1] - title));
-    const right = Math.max(...nodes.map((n) => n.pos[0] + n.size[0]));
-    const bottom = Math.max(...nodes.map((n) => n.pos[1] + n.size[1]));
-    const bounds: [number, number, number, number] = [left - 20, top - 20, right - left + 40, bottom - top + 40];
-    const { ds } = this.canvas;
-    ds.fitToBounds(bounds, { zoom: 0.95 });
-    if (ds.scale > 1) {
-      ds.scale = 1;
-      ds.fitToBounds(bounds, { zoom: 0 });
-    }
-    this.canvas.setDirty(true, true);
-  }
-
-  /** A blank graph, viewed from the origin at natural size. */
-  clear(): void {
-    this.#file = null;
-    this.graph.clear();
-    this.canvas.ds.scale = 1;
-    this.canvas.ds.offset = [0, 0];
-    this.history.reset(this.#snapshot());
+  /** The current state is what the file now holds (it was just saved). */
+  markSaved(): void {
+    this.#record();
+    const current = this.history.current;
+    if (current !== null) this.#savedStates.add(current);
     this.#emitChange();
   }
 
   scheduleRecord(): void {
-    if (this.#recordScheduled) return;
+    if (this.#recordScheduled || this.#gesture) return;
     this.#recordScheduled = true;
     setTimeout(() => this.#record(), 0);
   }
@@ -172,7 +226,10 @@ export class GraphEditor extends EventTarget {
 
   #restore(snapshot: string | null): boolean {
     if (snapshot === null) return false;
-    this.graph.configure(openWorkflowFile(JSON.parse(snapshot), this.#catalog) as never);
+    const { name, file, workflow } = JSON.parse(snapshot) as { name: string; file: Workflow | null; workflow: Workflow };
+    this.#name = name;
+    this.#file = file;
+    this.graph.configure(openWorkflowFile(workflow, this.#catalog) as never);
     this.refreshRunState();
     this.#emitChange();
     return true;
@@ -210,6 +267,23 @@ export class GraphEditor extends EventTarget {
     this.scheduleRecord();
   }
 
+  /** Bypass (Ctrl+B) or mute (Ctrl+M) the selected nodes, or set them back to running. */
+  toggleSelectedMode(mode: 'bypass' | 'mute'): boolean {
+    const nodes = Object.values(this.canvas.selected_nodes);
+    if (nodes.length === 0) return false;
+    toggleMode(nodes, mode === 'bypass' ? LGraphEventMode.BYPASS : LGraphEventMode.NEVER);
+    this.canvas.setDirty(true, true);
+    this.scheduleRecord();
+    return true;
+  }
+
+  /** Puts a group around the selected nodes (Ctrl+G). */
+  groupSelected(): boolean {
+    const grouped = groupSelected(this.canvas);
+    if (grouped) this.scheduleRecord();
+    return grouped;
+  }
+
   /** Adds a node at the centre of the view (for scripts and tests through `window.app`). */
   addNode(type: string): LGraphNode | null {
     const node = LiteGraph.createNode(type);
@@ -223,4 +297,20 @@ export class GraphEditor extends EventTarget {
     this.scheduleRecord();
     return node;
   }
+}
+
+const EMPTY_CANVAS_HINT = ['Double-click to search and add a node', 'Right-click for the node menu · drop a workflow, image or video here', 'or pick one from Examples…'];
+
+/** What an empty canvas says: how to start. */
+function drawEmptyCanvasHint(canvas: LGraphCanvas, ctx: CanvasRenderingContext2D): void {
+  if (canvas.graph && canvas.graph.nodes.length > 0) return;
+  const { clientWidth: width, clientHeight: height } = canvas.canvas;
+  ctx.save();
+  ctx.textAlign = 'center';
+  ctx.fillStyle = '#9e9e9e';
+  for (const [i, line] of EMPTY_CANVAS_HINT.entries()) {
+    ctx.font = i === 0 ? '20px sans-serif' : '14px sans-serif';
+    ctx.fillText(line, width / 2, height / 2 - 20 + i * 28);
+  }
+  ctx.restore();
 }

@@ -3,8 +3,9 @@
 // typed input; widget values saved by name.
 import { LGraphNode, LiteGraph, type LLink } from '@comfyorg/litegraph';
 import type { NodeClassDescription, UploadKind, WidgetDescription } from '../../../common/node-defs.ts';
-import { nextSeedValue, SEED_CONTROL_MODES } from '../../../common/node-defs.ts';
+import { nextSeedValue, SEED_CONTROL_MODES, snapToStep } from '../../../common/node-defs.ts';
 import { drawNodeDecorations, nodeViewHeight, type NodeView } from './node-decorations.ts';
+import { addTextAreaWidget } from './textarea-widget.ts';
 
 /** What nodes ask of the application: uploads, the mask painter, change notifications. */
 export interface NodeHooks {
@@ -70,10 +71,15 @@ export class LimelightNode extends LGraphNode {
     if (info.size) this.size = [info.size[0], info.size[1]];
   }
 
-  /** Older workflows list only the inputs that were linked: add back the sockets this node type declares. */
+  /**
+   * Older workflows list only the inputs that were linked, without saying which drive a widget: add back
+   * the sockets this node type declares, and tie a widget's socket to it (so a link greys the widget).
+   */
   #restoreMissingInputs(): void {
     const description = this.description;
     if (!description) return;
+    const widgets = new Set(description.inputs.flatMap((input) => ('widget' in input ? [input.widget.name] : [])));
+    for (const input of this.inputs) if (!input.widget && widgets.has(input.name)) input.widget = { name: input.name };
     const present = new Set(this.inputs.map((input) => input.name));
     for (const input of description.inputs) {
       if ('widget' in input && !present.has(input.widget.name)) addWidgetSocket(this, input.widget);
@@ -91,8 +97,7 @@ export class LimelightNode extends LGraphNode {
   override onDrawForeground(ctx: CanvasRenderingContext2D): void {
     const view = LimelightNode.view;
     if (!view) return;
-    const id = String(this.id);
-    if (view.runState.outputs.has(id) || view.runState.livePreviews.has(id)) this.#fitPreview(view);
+    if (view.hasPreview(this)) this.#fitPreview(view);
     drawNodeDecorations(this, ctx, view);
   }
 
@@ -137,7 +142,7 @@ function addWidget(node: LimelightNode, widget: WidgetDescription): void {
   switch (widget.kind) {
     case 'number': {
       const w = node.addWidget('number', widget.name, widget.value as number, (value: number) => {
-        if (options.integer && Number.isFinite(value)) w.value = Math.round(value);
+        if (Number.isFinite(value)) w.value = snapToStep(value, options);
         changed();
       }, { min: options.min, max: options.max, step2: options.step, precision: options.precision });
       break;
@@ -149,7 +154,8 @@ function addWidget(node: LimelightNode, widget: WidgetDescription): void {
       node.addWidget('toggle', widget.name, widget.value as boolean, changed, {});
       break;
     case 'text':
-      node.addWidget('text', widget.name, widget.value as string, changed, { multiline: options.multiline });
+      if (options.multiline) addTextAreaWidget(node, widget.name, widget.value as string, changed);
+      else node.addWidget('text', widget.name, widget.value as string, changed, {});
       break;
   }
   if (widget.control) {

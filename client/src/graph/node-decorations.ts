@@ -3,6 +3,7 @@
 // frames, text and metrics drawn on the canvas (videos are DOM elements placed over the same area).
 import { LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
 import type { FileRef } from '../api/api-client.ts';
+import type { NodeClassDescription } from '../../../common/node-defs.ts';
 import { progressLabel, type RunState } from '../model/run-state.ts';
 import { drawWrapped, wrapLines } from './canvas-text.ts';
 
@@ -13,6 +14,8 @@ export interface NodeView {
   previewCount(node: LGraphNode): number;
   previewVideos(node: LGraphNode): string[];
   previewText(node: LGraphNode): string[];
+  /** Whether the node shows anything in its preview area. */
+  hasPreview(node: LGraphNode): boolean;
 }
 
 const PREVIEW_HEIGHT = 240;
@@ -83,6 +86,17 @@ function livePreviewImages(runState: RunState, redraw: () => void): (id: string)
   };
 }
 
+/** The input image a node loads (Load Image's chosen file), shown until the node has an output. */
+function inputImage(node: LGraphNode): FileRef | null {
+  const description = (node as { description?: NodeClassDescription | null }).description;
+  for (const input of description?.inputs ?? []) {
+    if (!('widget' in input) || !input.widget.uploads.includes('image')) continue;
+    const value = node.widgets?.find((w) => w.name === input.widget.name)?.value;
+    if (typeof value === 'string' && value) return { filename: value, type: 'input' };
+  }
+  return null;
+}
+
 export function createNodeView(runState: RunState, viewUrl: (ref: FileRef) => string, redraw: () => void): NodeView {
   const images = new Map<string, HTMLImageElement>();
   const liveImage = livePreviewImages(runState, redraw);
@@ -97,19 +111,23 @@ export function createNodeView(runState: RunState, viewUrl: (ref: FileRef) => st
     return image;
   };
   const sources = (node: LGraphNode) => previewSources(runState.outputs.get(String(node.id)), viewUrl);
-  /** Output frames when the node has them, else its live preview (a sampler's current frame). */
+  /** Output frames when the node has them, else its live preview (a sampler's current frame), else its input image. */
   const frames = (node: LGraphNode): HTMLImageElement[] => {
     const output = sources(node).images;
     if (output.length > 0) return output.map(load);
     const live = liveImage(String(node.id));
-    return live ? [live] : [];
+    if (live) return [live];
+    const input = inputImage(node);
+    return input ? [load(viewUrl(input))] : [];
   };
+  const previewCount = (node: LGraphNode) => sources(node).images.length || (runState.livePreviews.has(String(node.id)) || inputImage(node) ? 1 : 0);
   return {
     runState,
     previewImages: frames,
-    previewCount: (node) => sources(node).images.length || (runState.livePreviews.has(String(node.id)) ? 1 : 0),
+    previewCount,
     previewVideos: (node) => sources(node).videos,
     previewText: (node) => sources(node).text,
+    hasPreview: (node) => previewCount(node) > 0 || runState.outputs.has(String(node.id)),
   };
 }
 
@@ -198,7 +216,7 @@ export function drawNodeDecorations(node: LGraphNode, ctx: CanvasRenderingContex
   const id = String(node.id);
   const state = view.runState;
   const title = LiteGraph.NODE_TITLE_HEIGHT;
-  if (state.outputs.has(id) || state.livePreviews.has(id)) drawPreview(node, ctx, view);
+  if (view.hasPreview(node)) drawPreview(node, ctx, view);
   if (state.runningNode === id) {
     ctx.strokeStyle = RUNNING_COLOUR;
     ctx.lineWidth = 3;

@@ -1,7 +1,7 @@
-// Editor-only node types (never sent to the server): Note and MarkdownNote, text shown on the canvas.
+// Editor-only node types (never sent to the server): Note and MarkdownNote, text edited on the node.
 import { LGraphNode, LiteGraph } from '@comfyorg/litegraph';
-import { drawWrapped } from './canvas-text.ts';
 import { LimelightNode } from './node-classes.ts';
+import { addTextAreaWidget } from './textarea-widget.ts';
 
 const NOTE_TYPES = ['Note', 'MarkdownNote'] as const;
 
@@ -15,7 +15,7 @@ class NoteNode extends LimelightNode {
 
   constructor(title?: string) {
     super(title ?? 'Note');
-    this.addWidget('text', 'text', '', () => LimelightNode.hooks?.changed(), { multiline: true });
+    addTextAreaWidget(this, 'text', '', () => LimelightNode.hooks?.changed(), 'Write a note…');
     this.color = NOTE_COLOUR;
     this.bgcolor = NOTE_BACKGROUND;
     this.setSize([320, 140]);
@@ -31,15 +31,6 @@ class NoteNode extends LimelightNode {
     if (this.#colourFromFile || this.color !== NOTE_COLOUR || this.bgcolor !== NOTE_BACKGROUND) return;
     delete serialised.color;
     delete serialised.bgcolor;
-  }
-
-  override onDrawForeground(ctx: CanvasRenderingContext2D): void {
-    const text = String(this.widget('text')?.value ?? '');
-    ctx.save();
-    ctx.fillStyle = '#eee';
-    ctx.font = '13px sans-serif';
-    drawWrapped(ctx, text, 8, LiteGraph.NODE_WIDGET_HEIGHT + 12, this.size[0] - 16, this.size[1], 17);
-    ctx.restore();
   }
 }
 

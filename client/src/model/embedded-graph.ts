@@ -61,7 +61,7 @@ function isIsoBmff(bytes: Uint8Array): boolean {
   return bytes.length >= 12 && ascii(bytes, 4, 4) === 'ftyp';
 }
 
-interface Box {
+export interface Box {
   type: string;
   start: number;
   end: number;
@@ -69,7 +69,8 @@ interface Box {
   body: number;
 }
 
-function* boxes(bytes: Uint8Array, start: number, end: number): Generator<Box> {
+/** The ISO-BMFF (MP4/MOV) boxes between two offsets. */
+export function* boxes(bytes: Uint8Array, start: number, end: number): Generator<Box> {
   let offset = start;
   while (offset + 8 <= end) {
     let size = u32(bytes, offset);

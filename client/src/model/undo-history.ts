@@ -41,6 +41,11 @@ export class UndoHistory {
     return next;
   }
 
+  /** The state shown now (the latest recorded, undone to or redone to). */
+  get current(): string | null {
+    return this.#current;
+  }
+
   get canUndo(): boolean {
     return this.#past.length > 0;
   }

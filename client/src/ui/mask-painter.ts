@@ -1,11 +1,40 @@
 // A simple mask painter: brush (white = attend) and eraser over a reference (the node's current image,
-// or a frame of a video loaded elsewhere in the graph), saved as a PNG through the upload route and
-// selected on the node.
+// or any frame of a video loaded elsewhere in the graph — with a button per KeyframeInterpolate keyframe),
+// saved as a PNG through the upload route and selected on the node.
 import { LimelightNode } from '../graph/node-classes.ts';
 import type { App } from '../app.ts';
+import { mp4VideoFrames, type VideoFrames } from '../model/mp4-frames.ts';
 import { button, element } from './elements.ts';
 
 const DEFAULT_SIZE = 512;
+/** Assumed when a video's frame rate cannot be read (not an MP4). */
+const FALLBACK_FPS = 24;
+
+/** The frame numbers (from 1) of the KeyframeInterpolate nodes' keyframes. */
+function keyframeNumbers(app: App): number[] {
+  const frames = new Set<number>();
+  for (const node of app.editor.graph.nodes) {
+    if (node.type !== 'KeyframeInterpolate' || !(node instanceof LimelightNode)) continue;
+    for (const part of String(node.widget('keyframes')?.value ?? '').split(/[,\s]+/)) {
+      const frame = Number(part);
+      if (Number.isInteger(frame) && frame >= 1) frames.add(frame);
+    }
+  }
+  return [...frames].sort((a, b) => a - b);
+}
+
+async function videoFrames(url: string, video: HTMLVideoElement): Promise<VideoFrames> {
+  const bytes = await fetch(url).then((r) => r.arrayBuffer()).catch(() => null);
+  const read = bytes ? mp4VideoFrames(new Uint8Array(bytes)) : null;
+  return read ?? { count: Math.max(1, Math.round(video.duration * FALLBACK_FPS)), fps: FALLBACK_FPS };
+}
+
+function seek(video: HTMLVideoElement, time: number): Promise<void> {
+  return new Promise((resolve) => {
+    video.addEventListener('seeked', () => resolve(), { once: true });
+    video.currentTime = time;
+  });
+}
 
 interface Reference {
   label: string;
@@ -66,6 +95,11 @@ export class MaskPainter {
   #brushSize = 32;
   #last: [number, number] | null = null;
   #loads = 0;
+  /** The video shown and its frames, while the reference is a video. */
+  #video: { element: HTMLVideoElement; frames: VideoFrames; frame: number; reference: Reference } | null = null;
+  readonly #frameRow = element('div', { className: 'tools frames' });
+  readonly #frameSlider = element('input', { type: 'range', min: '1', value: '1', title: 'Frame to paint on' });
+  readonly #frameLabel = element('span', { className: 'frame-label' });
 
   constructor(
     private readonly app: App,
@@ -91,6 +125,13 @@ export class MaskPainter {
       eraser.className = erasing ? 'primary' : '';
     };
 
+    this.#frameSlider.addEventListener('input', () => void this.showFrame(Number(this.#frameSlider.value)));
+    this.#frameRow.append(element('span', { textContent: 'Frame' }), this.#frameSlider, this.#frameLabel);
+    for (const frame of keyframeNumbers(app)) {
+      this.#frameRow.append(button(`keyframe ${frame}`, () => void this.showFrame(frame), { dataset: { keyframe: String(frame) }, title: `Paint the mask of the keyframe at frame ${frame}` }));
+    }
+    this.#frameRow.hidden = true;
+
     this.#root = element(
       'div',
       { className: 'mask-painter' },
@@ -98,6 +139,7 @@ export class MaskPainter {
         'div',
         { className: 'dialog' },
         element('div', { className: 'tools' }, element('strong', { textContent: 'Mask painter — white = attend' }), referenceSelect, brush, eraser, element('label', { textContent: 'size ' }, size), button('Fill', () => this.#fill('#fff')), button('Clear', () => this.#fill('#000'))),
+        this.#frameRow,
         element('div', { className: 'stage' }, this.#backdrop, this.#mask),
         element('div', { className: 'tools' }, button('Save mask', () => void this.save(), { className: 'primary', dataset: { action: 'save-mask' } }), button('Cancel', () => this.close())),
       ),
@@ -117,6 +159,15 @@ export class MaskPainter {
     const load = ++this.#loads;
     const source = reference ? await loadReference(reference).catch(() => null) : null;
     if (load !== this.#loads) return; // another reference was chosen meanwhile
+    this.#video = null;
+    this.#frameRow.hidden = true;
+    if (reference?.video && source instanceof HTMLVideoElement) {
+      const frames = await videoFrames(reference.url, source);
+      if (load !== this.#loads) return;
+      this.#video = { element: source, frames, frame: 1, reference };
+      this.#frameSlider.max = String(frames.count);
+      this.#frameRow.hidden = false;
+    }
     const width = source?.width || DEFAULT_SIZE;
     const height = source?.height || DEFAULT_SIZE;
     // Setting a canvas's size clears it, even to the same size: only a new size may.
@@ -125,12 +176,31 @@ export class MaskPainter {
     const backdrop = this.#backdrop.getContext('2d', { willReadFrequently: true })!;
     backdrop.fillStyle = '#444';
     backdrop.fillRect(0, 0, width, height);
-    if (source) backdrop.drawImage(source, 0, 0, width, height);
+    if (this.#video) await this.showFrame(1);
+    else if (source) backdrop.drawImage(source, 0, 0, width, height);
     // The node's own image seeds the mask when it is one (grayscale): painting then edits it.
     if (resized) this.#fill('#000');
     if (seedMask && source && !reference?.video && isGrayscale(backdrop.getImageData(0, 0, width, height).data)) {
       this.#mask.getContext('2d')!.drawImage(source, 0, 0, width, height);
     }
+    this.#root.dataset.ready = 'true';
+  }
+
+  /** Shows frame `frame` (from 1) of the video reference under the mask; the mask is kept. */
+  async showFrame(frame: number): Promise<void> {
+    const video = this.#video;
+    if (!video) return;
+    const { count, fps } = video.frames;
+    video.frame = Math.min(count, Math.max(1, Math.round(frame)));
+    this.#frameSlider.value = String(video.frame);
+    this.#frameLabel.textContent = `${video.frame} / ${count}`;
+    this.#root.removeAttribute('data-ready');
+    // The middle of the frame's display time, so rounding never lands on its neighbour.
+    await seek(video.element, (video.frame - 0.5) / fps);
+    if (this.#video !== video) return;
+    const backdrop = this.#backdrop.getContext('2d')!;
+    backdrop.drawImage(video.element, 0, 0, this.#backdrop.width, this.#backdrop.height);
+    this.#root.dataset.frame = String(video.frame);
     this.#root.dataset.ready = 'true';
   }
 
@@ -171,7 +241,8 @@ export class MaskPainter {
   async save(): Promise<string | null> {
     const blob = await new Promise<Blob | null>((resolve) => this.#mask.toBlob(resolve, 'image/png'));
     if (!blob) return null;
-    const name = await this.app.uploadToNode(this.node, this.widgetName, blob, `mask-${Date.now()}.png`);
+    const frame = this.#video ? `-frame${String(this.#video.frame).padStart(3, '0')}` : '';
+    const name = await this.app.uploadToNode(this.node, this.widgetName, blob, `mask${frame}-${Date.now()}.png`);
     if (name) this.close();
     return name;
   }

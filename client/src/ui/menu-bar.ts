@@ -30,14 +30,30 @@ export function createMenuBar(host: HTMLElement, app: App, toggleQueuePanel: () 
   const status = element('span', { id: 'run-status' });
   const showStatus = () => {
     const { phase, runningNode } = app.runState;
-    const queued = app.queueRemaining > 0 ? ` · ${app.queueRemaining} in queue` : '';
-    status.textContent = (phase === 'running' ? `running${runningNode ? ` node ${runningNode}` : ''}` : phase === 'idle' ? '' : phase) + queued;
+    // The server's queue_remaining counts the running prompt too.
+    const waiting = Math.max(0, app.queueRemaining - (phase === 'running' ? 1 : 0));
+    const queued = waiting > 0 ? ` · ${waiting} queued` : '';
+    const node = runningNode === null ? undefined : app.editor.graph.getNodeById(runningNode);
+    const running = node ? `running ${node.title}` : 'running';
+    status.textContent = (phase === 'running' ? running : phase === 'idle' ? '' : phase) + queued;
   };
   app.addEventListener('run', showStatus);
   app.addEventListener('queue', showStatus);
 
+  const name = element('span', { id: 'workflow-name' });
+  const showName = () => {
+    const { workflowName, modified } = app.editor;
+    name.textContent = workflowName;
+    name.dataset.modified = String(modified);
+    name.title = modified ? 'Unsaved changes (Save downloads the workflow)' : 'Saved';
+    document.title = `${modified ? '● ' : ''}${workflowName} — Limelight`;
+  };
+  app.addEventListener('workflow', showName);
+  showName();
+
   host.append(
     element('span', { className: 'brand', textContent: 'Limelight' }),
+    name,
     button('New', () => app.newWorkflow(), { id: 'new-workflow' }),
     button('Open…', () => chooseFile(WORKFLOW_FILE_TYPES, (file) => void app.openFile(file)), { id: 'open-workflow', title: 'Open a workflow .json, or a PNG/MP4/WebM made by Limelight' }),
     button('Save', () => app.saveWorkflow(), { id: 'save-workflow', title: 'Download the workflow (Ctrl+S)' }),

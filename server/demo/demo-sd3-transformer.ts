@@ -50,11 +50,15 @@ function modulate(g: GraphBuilder, name: string, x: string, temb: string): strin
   });
 }
 
-/** How the scores are laid out: torch SDPA's [batch, heads, tokens, tokens], or the legacy processors' [batch·heads, tokens, tokens]. */
-export type Sd3DemoScores = '4d' | '3d';
+/**
+ * How the scores are laid out: torch SDPA's [batch, heads, tokens, tokens], the legacy processors'
+ * [batch·heads, tokens, tokens], or onnxruntime's fused com.microsoft.MultiHeadAttention over [batch, tokens, channels].
+ */
+export type Sd3DemoScores = '4d' | '3d' | 'fused';
 
 /** [batch, tokens, inner] → [batch, heads, tokens, head_dim] (4-D) or [batch·heads, tokens, head_dim] (3-D, head_to_batch_dim). */
 function splitHeads(g: GraphBuilder, x: string, scores: Sd3DemoScores): string {
+  if (scores === 'fused') return x;
   const heads = g.op('Transpose', [g.op('Reshape', [x, g.int64('heads_shape', [0, -1, SD3_DEMO_HEADS, HEAD_DIM])])], { perm: [0, 2, 1, 3] });
   if (scores === '4d') return heads;
   const tokensAndDim = g.op('Slice', [g.op('Shape', [heads]), g.int64('start', [2]), g.int64('end', [4])]);
@@ -62,7 +66,7 @@ function splitHeads(g: GraphBuilder, x: string, scores: Sd3DemoScores): string {
 }
 
 /** Back to [batch, tokens, inner] (batch_to_head_dim for 3-D). */
-function mergeHeads(g: GraphBuilder, x: string, scores: Sd3DemoScores): string {
+function mergeHeads(g: GraphBuilder, x: string, scores: '4d' | '3d'): string {
   const heads =
     scores === '4d'
       ? x
@@ -101,15 +105,18 @@ function jointAttention(g: GraphBuilder, image: string, text: string, contextPre
     const ck = splitHeads(g, linear(g, 'add_k_proj', text, HIDDEN, INNER, perHead((t, d) => (d === 0 ? (textLogit[t] ?? 0) : 0))), layout);
     const cv = splitHeads(g, linear(g, 'add_v_proj', text, HIDDEN, INNER, perHead((t, d) => (t === d ? 1 : 0))), layout);
     const sequence = layout === '4d' ? 2 : 1;
+    const attention = (query: string, key: string, value: string) => {
+      if (layout === 'fused') return g.contribOp('MultiHeadAttention', [query, key, value], { num_heads: SD3_DEMO_HEADS });
+      const headDim = () => g.op('Cast', [g.op('Slice', [g.op('Shape', [query]), g.int64('last', [-1]), g.int64('end', [2 ** 62])])], { to: 1 });
+      const sqrtScale = tracedScale ? g.op('Sqrt', [g.op('Div', [g.float32('one', [1], [1]), g.op('Sqrt', [headDim()])])]) : g.scalar(Math.sqrt(1 / Math.sqrt(HEAD_DIM)));
+      const keyT = g.op('Transpose', [key], { perm: layout === '4d' ? [0, 1, 3, 2] : [0, 2, 1] });
+      const scores = g.op('MatMul', [g.op('Mul', [query, sqrtScale]), g.op('Mul', [keyT, sqrtScale])]);
+      return mergeHeads(g, g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), value]), layout);
+    };
     const query = g.op('Concat', [q, cq], { axis: sequence });
     const key = g.op('Concat', qkNorm ? [rmsNorm(g, 'norm_k', k), rmsNorm(g, 'norm_added_k', ck)] : [k, ck], { axis: sequence });
     const value = g.op('Concat', [v, cv], { axis: sequence });
-    const headDim = () => g.op('Cast', [g.op('Slice', [g.op('Shape', [query]), g.int64('last', [-1]), g.int64('end', [2 ** 62])])], { to: 1 });
-    const sqrtScale = tracedScale ? g.op('Sqrt', [g.op('Div', [g.float32('one', [1], [1]), g.op('Sqrt', [headDim()])])]) : g.scalar(Math.sqrt(1 / Math.sqrt(HEAD_DIM)));
-    const keyT = g.op('Transpose', [key], { perm: layout === '4d' ? [0, 1, 3, 2] : [0, 2, 1] });
-    const scores = g.op('MatMul', [g.op('Mul', [query, sqrtScale]), g.op('Mul', [keyT, sqrtScale])]);
-    const attended = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), value]);
-    const merged = mergeHeads(g, attended, layout);
+    const merged = attention(query, key, value);
     const imageLength = g.op('Slice', [g.op('Shape', [image]), g.int64('start', [1]), g.int64('end', [2])]);
     const imageOut = g.op('Slice', [merged, g.int64('zero', [0]), imageLength, g.int64('axis', [1])]);
     const out = (r: number, c: number) => (r % HEAD_DIM === c && c < 4 ? 1 / (SD3_DEMO_HEADS * SD3_DEMO_BLOCKS) : 0);

@@ -139,7 +139,10 @@ export class CrossAttentionSearch {
     const key = node.input[1];
     if (!key) return null;
     const walked = this.walkLayout(key, LAYOUT_OPS);
-    if (!this.isEncoderProjection(walked.stop) && walked.stop !== ENCODER_INPUT) return null;
+    const cross = this.isEncoderProjection(walked.stop) || walked.stop === ENCODER_INPUT;
+    // The fused op takes [batch, tokens, channels]: joint keys are concatenated on axis 1.
+    const joint = !cross && isJointKeys(this.index, walked.stop, true, 3);
+    if (!cross && !joint) return null;
     const query = this.walkLayout(node.input[0], LAYOUT_OPS).stop;
     return {
       nodeName: node.name,
@@ -148,6 +151,7 @@ export class CrossAttentionSearch {
       scoresType: this.floatTypeOf(node.input[0]),
       heads: this.index.attributeInt(node, 'num_heads') ?? null,
       divisor: this.divisorOf(this.projectionInput(query) ?? query),
+      ...(joint && { joint }),
     };
   }
 

@@ -3,7 +3,7 @@
 // weight projection of the text stream, whose tokens are encoder_hidden_states' tokens. After the first
 // block both streams descend from both inputs through attention, so each part is traced back only along
 // its own stream: through projections, norms, modulation and qk-norm, but not across an attention product
-// (a MatMul of two computed tensors) or a Softmax, nor into shape reads.
+// (a MatMul of two computed tensors, or a fused attention op) or a Softmax, nor into shape reads.
 import type { NodeProto } from 'onnx-buf';
 import type { GraphIndex } from './graph-index.ts';
 
@@ -17,7 +17,9 @@ interface StreamOrigin {
   projected: boolean;
 }
 
+/** An attention product (a MatMul of two computed tensors), or a fused attention op (MultiHeadAttention, Attention, …). */
 function isAttentionProduct(index: GraphIndex, node: NodeProto): boolean {
+  if (node.opType.endsWith('Attention')) return true;
   return (node.opType === 'MatMul' || node.opType === 'Gemm') && node.input.slice(0, 2).every((i) => i !== '' && !index.isConstant(i));
 }
 

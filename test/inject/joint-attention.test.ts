@@ -135,11 +135,13 @@ describe('joint attention (SD3) on the SD3 demo model', () => {
     [{ scores: '4d', qkNorm: true }, 'sdpa-4d'],
     [{ scores: '3d', qkNorm: true }, 'legacy-3d'],
     [{ scores: '3d', tracedScale: true }, 'legacy-3d'],
+    [{ scores: 'fused' }, 'fused-mha'],
   ] as const)('finds both blocks as joint attention: %o', (options, shape) => {
     const layers = findCrossAttention(fromBinary(ModelProtoSchema, readFileSync(transformerVariant(options))), 2);
+    const op = shape === 'fused-mha' ? 'MultiHeadAttention' : 'Softmax';
     expect(layers.map((l) => [l.nodeName, l.shape, l.joint, l.divisor, l.heads])).toEqual([
-      ['/transformer_blocks.0/attn/Softmax', shape, true, 2, 2],
-      ['/transformer_blocks.1/attn/Softmax', shape, true, 2, 2],
+      [`/transformer_blocks.0/attn/${op}`, shape, true, 2, 2],
+      [`/transformer_blocks.1/attn/${op}`, shape, true, 2, 2],
     ]);
   });
 
@@ -172,6 +174,20 @@ describe('joint attention (SD3) on the SD3 demo model', () => {
     expect(deviation.untouched).toBeLessThan(1e-5);
     expect(deviation.white).toBeLessThan(1e-5);
     expect(deviation.black).toBeLessThan(1e-4);
+  });
+
+  it('fused MultiHeadAttention takes the same bias in its attention_bias: the same samples as the 4-D scores', async () => {
+    writeSd3DemoModel(path.join(folders.models, 'sd3-fused'), { scores: 'fused' });
+    const [fused] = (await run(LoadModel, { model: 'sd3-fused', device: 'cpu' })) as [DiffusionModel];
+    const positive = await encode('a red wall');
+    const samples = async (m: DiffusionModel, weight: number) => {
+      const masked = (await run(InjectCrossAttention, { model: m, mask: halfMask, weight, words: '' }))[0] as DiffusionModel;
+      return ((await run(Sampler, { ...settings, model: masked, positive, latent }))[0] as LatentBatch).frames[0];
+    };
+    expect(fused.attention).toBeUndefined();
+    const [sdpa, fusedSamples, unmasked] = [await samples(model, 0.8), await samples(fused, 0.8), await samples(fused, 0)];
+    expect(Math.max(...sdpa.map((v, i) => Math.abs(v - fusedSamples[i])))).toBeLessThan(1e-3);
+    expect(Math.max(...fusedSamples.map((v, i) => Math.abs(v - unmasked[i])))).toBeGreaterThan(1);
   });
 
   it("follows the practitioner's spectrum and the formula (1−w)/((1−w)+w·p₀), p₀ = BOS + the image keys", async () => {

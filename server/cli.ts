@@ -13,6 +13,7 @@ import { resolveSettings, type Settings } from './config.ts';
 import { prepareFirstRun } from './first-run.ts';
 import { DEMO_MODEL_NAME } from './demo/demo-model.ts';
 import { SD3_DEMO_MODEL_NAME } from './demo/demo-sd3.ts';
+import { detectFamily } from './runtime/model-folder.ts';
 import type { Engine, RunResult } from './engine/engine.ts';
 import { createEngine } from './create-engine.ts';
 import { sidecarPath } from './media/workflow-metadata.ts';
@@ -84,7 +85,9 @@ async function loadQuickJob(file: string, video: string, engine: Engine, setting
   if (job.model === DEMO_MODEL_NAME || job.model === SD3_DEMO_MODEL_NAME) await prepareSamples(settings, io);
   const places = { jobFile: path.resolve(file), video, inputFolder: settings.folders.input, modelsFolder: settings.folders.models };
   const workflow = await expandQuickJob(job, places, io.out);
-  io.out(`${file}: expanded into the professional workflow; it is saved beside the video as its .json`);
+  const modelDir = path.join(settings.folders.models, job.model);
+  const family = existsSync(modelDir) ? ` for ${job.model} (model family ${detectFamily(modelDir)})` : '';
+  io.out(`${file}: expanded into the professional workflow${family}; it is saved beside the video as its .json`);
   return graphFromJson(workflow, registry.objectInfo(engine.env));
 }
 

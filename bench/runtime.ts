@@ -15,7 +15,7 @@ import { sampleLatents } from '../server/runtime/sampling.ts';
 import { sessions } from '../server/runtime/sessions.ts';
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from '../server/runtime/model-values.ts';
-import { isGuided, promptFeeds, stepFeeds } from '../server/runtime/unet-feeds.ts';
+import { isGuided, promptFeeds, stepFeeds, unconditionalOf } from '../server/runtime/unet-feeds.ts';
 import { decodeLatents, encodeImages } from '../server/runtime/vae.ts';
 import { sampleClipFrames } from '../test/helpers/runtime-fixtures.ts';
 import { isMain, printTable, type BenchRow } from './report.ts';
@@ -60,7 +60,7 @@ async function rawRuns({ model, positive, latent }: Setup): Promise<number> {
     for (let start = 0; start < latent.frames.length; start += SETTINGS.batch_size) {
       const frames = latent.frames.slice(start, start + SETTINGS.batch_size);
       const rows = (isGuided(model, SETTINGS.cfg) ? 2 : 1) * frames.length;
-      const feeds = promptFeeds(model, positive, positive.emptyPrompt, frames.length, SETTINGS.cfg);
+      const feeds = promptFeeds(model, positive, unconditionalOf(positive, undefined), frames.length, SETTINGS.cfg, latent);
       const sample = new Float32Array(rows * size);
       for (const [step, timestep] of plan.timesteps.entries()) {
         const sigma = plan.sigmas[step];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { folderFingerprint } from '../server/file-identity.ts';
-import { listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
+import { FAMILY_NAMES, listModelFolders, loadModel } from '../server/runtime/model-folder.ts';
 import { DEVICES } from '../server/runtime/sessions.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 import { NodeInputError } from '../server/errors.ts';
@@ -11,7 +11,7 @@ export default defineNode({
   displayName: 'Load Model',
   category: 'limelight/model',
   description:
-    'Loads a Stable Diffusion ONNX export (diffusers/optimum folder layout: SD 1.x/2.x, or SD3/3.5 with transformer/ and a flow-matching scheduler; the family is detected from the folder) from the models folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
+    'Loads a Stable Diffusion 1.x/2.x, SDXL or SD3/3.5 ONNX export (diffusers/optimum folder layout) from the models folder; the family is detected from the folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
   version: 1,
   inputs: {
     required: {
@@ -36,7 +36,7 @@ export default defineNode({
       throw new NodeInputError('model', (error as Error).message);
     }
     for (const warning of loaded.warnings) ctx.log.warn(warning);
-    const summary = `${model} on ${loaded.provider}${loaded.model.unet.floatType === 'float16' ? ' (fp16)' : ''}`;
+    const summary = `${model} (${FAMILY_NAMES[loaded.model.family]}) on ${loaded.provider}${loaded.model.unet.floatType === 'float16' ? ' (fp16)' : ''}`;
     ctx.log.info(summary);
     return { outputs: [{ ...loaded.model, previewVae: loaded.vae }, loaded.clip, loaded.vae], ui: { text: [summary, ...loaded.warnings] } };
   },

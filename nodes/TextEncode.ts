@@ -1,4 +1,5 @@
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
+import { encodeSdxlPrompt } from '../server/runtime/families/sdxl.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
@@ -6,7 +7,8 @@ export default defineNode({
   displayName: 'Text Encode',
   category: 'limelight/conditioning',
   description:
-    'Encodes a prompt with the model\'s text encoder (77 CLIP tokens; SD3: both CLIPs, then T5\'s 256 tokens when the model has text_encoder_3) and records which tokens each word became.',
+    "Encodes a prompt with the model's text encoder (77 CLIP tokens) and records which tokens each word became. On an SDXL model: both encoders' penultimate layers and the pooled projection; an empty prompt is zeros, as SDXL pipelines make an empty negative. " +
+    "On an SD3 model: both CLIPs' penultimate layers, then T5's 256 tokens when the model has text_encoder_3 (zeros otherwise); the empty prompt is encoded.",
   version: 1,
   inputs: {
     required: {
@@ -17,7 +19,7 @@ export default defineNode({
   outputs: [{ type: 'CONDITIONING', name: 'CONDITIONING' }],
   persist: true,
   execute: async ({ clip, text }, ctx) => {
-    const conditioning = await encodePrompt(clip, text);
+    const conditioning = clip.family === 'sdxl' ? await encodeSdxlPrompt(clip, text) : await encodePrompt(clip, text);
     if (conditioning.truncated) ctx.log.warn(`the prompt is longer than ${conditioning.sequenceLength - 2} tokens; the rest was cut off`);
     return { outputs: [conditioning] };
   },

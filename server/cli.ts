@@ -11,9 +11,7 @@ import { ProgressPrinter } from './cli/progress.ts';
 import { expandQuickJob, isGraphJson, JobError, parseQuickJob } from './cli/quick-job.ts';
 import { resolveSettings, type Settings } from './config.ts';
 import { prepareFirstRun } from './first-run.ts';
-import { DEMO_MODEL_NAME } from './demo/demo-model.ts';
-import { SD3_DEMO_MODEL_NAME } from './demo/demo-sd3.ts';
-import { detectFamily } from './runtime/model-folder.ts';
+import { isDemoModel } from './demo/demo-models.ts';
 import type { Engine, RunResult } from './engine/engine.ts';
 import { createEngine } from './create-engine.ts';
 import { sidecarPath } from './media/workflow-metadata.ts';
@@ -48,6 +46,8 @@ Commands:
                                     (a --host other than loopback needs --allow-host and/or --token)
       --upload-limit-mb N           largest upload accepted (default 2048)
       --watch-all                   every connected editor sees every prompt's progress, not only its own
+      --redis redis://[:PASSWORD@]HOST:PORT  coordinate "limelight worker" processes through this Redis
+                                    (needs --token)
 
 Folders: --input DIR --output DIR --temp DIR --models DIR --cache-dir DIR
          (or LIMELIGHT_INPUT, LIMELIGHT_OUTPUT, LIMELIGHT_TEMP, LIMELIGHT_MODELS, LIMELIGHT_CACHE)
@@ -82,12 +82,10 @@ async function loadQuickJob(file: string, video: string, engine: Engine, setting
   if (isGraphJson(data)) throw new UsageError(`--video is for quick jobs, and ${file} is a workflow or prompt; choose its clip with --set LoadVideo.video=<file in the input folder>`);
   const job = parseQuickJob(data, file);
   // Before expanding: the job may name the sample clip or masks, made with the demo model.
-  if (job.model === DEMO_MODEL_NAME || job.model === SD3_DEMO_MODEL_NAME) await prepareSamples(settings, io);
+  if (isDemoModel(job.model)) await prepareSamples(settings, io);
   const places = { jobFile: path.resolve(file), video, inputFolder: settings.folders.input, modelsFolder: settings.folders.models };
   const workflow = await expandQuickJob(job, places, io.out);
-  const modelDir = path.join(settings.folders.models, job.model);
-  const family = existsSync(modelDir) ? ` for ${job.model} (model family ${detectFamily(modelDir)})` : '';
-  io.out(`${file}: expanded into the professional workflow${family}; it is saved beside the video as its .json`);
+  io.out(`${file}: expanded into the professional workflow; it is saved beside the video as its .json`);
   return graphFromJson(workflow, registry.objectInfo(engine.env));
 }
 
@@ -250,6 +248,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         token: { type: 'string' },
         'upload-limit-mb': { type: 'string' },
         'watch-all': { type: 'boolean' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -305,6 +304,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
             token: values.token ?? process.env.LIMELIGHT_TOKEN,
             uploadLimitMb: values['upload-limit-mb'],
             watchAll: values['watch-all'],
+            redis: values.redis,
           });
           await prepareFirstRun(settings, (text) => io.out(text), { client: true });
           await serve(options, settings, io.out);

@@ -4,8 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSampleMedia } from './demo/sample-media.ts';
-import { ensureDemoModel } from './demo/demo-model.ts';
-import { ensureSd3DemoModel, SD3_DEMO_MODEL_NAME } from './demo/demo-sd3.ts';
+import { DEMO_MODELS } from './demo/demo-models.ts';
 import type { Settings } from './config.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,10 +50,10 @@ export async function prepareFirstRun(settings: Settings, out: (text: string) =>
     if (existsSync(marker)) await work();
     else await step(out, label, work);
   };
-  const modelDir = path.join(settings.folders.models, 'limelight-demo');
-  await once(path.join(modelDir, 'model_index.json'), `generating the demo model (${modelDir})`, () => ensureDemoModel(settings.folders.models));
-  const sd3Dir = path.join(settings.folders.models, SD3_DEMO_MODEL_NAME);
-  await once(path.join(sd3Dir, 'model_index.json'), `generating the SD3 demo model (${sd3Dir})`, () => ensureSd3DemoModel(settings.folders.models));
+  for (const [name, ensure] of Object.entries(DEMO_MODELS)) {
+    const modelDir = path.join(settings.folders.models, name);
+    await once(path.join(modelDir, 'model_index.json'), `generating the demo model ${name} (${modelDir})`, () => ensure(settings.folders.models));
+  }
   await once(path.join(settings.folders.input, 'limelight-sample.mp4'), `generating the sample clip and masks (${settings.folders.input})`, () =>
     ensureSampleMedia(settings.folders.input),
   );

@@ -37,7 +37,7 @@ function storeTokenAndRedirect(req: Request, res: Response, token: string): bool
   return true;
 }
 
-function guard(policy: OriginPolicy) {
+export function guard(policy: OriginPolicy) {
   return (req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const address = addressProblem(req, policy);
@@ -94,6 +94,7 @@ export function createApp(ctx: ApiContext, policy: OriginPolicy, log: Logger): e
   const app = express();
   app.disable('x-powered-by');
   app.use(guard(policy));
+  if (ctx.scale) app.use(ctx.scale.exchange.router());
   const api = express.Router();
   queueRoutes(api, ctx);
   historyRoutes(api, ctx);

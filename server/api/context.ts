@@ -1,5 +1,6 @@
 // What the routes share: the engine (for validation), the queue and history, the worker, the socket hub,
 // the runner's stats and settings.
+import type { ChunkDispatcher } from '../scale/chunk-dispatcher.ts';
 import type { NodeRegistry } from '../engine/node-registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EventHub } from './event-hub.ts';
@@ -28,6 +29,8 @@ export interface ApiContext {
   workflowsDir: string;
   clientDist: string;
   runtime: RuntimeHooks;
+  /** With `--redis`: the connected workers, Redis's health and the chunk routes workers call. */
+  scale?: ChunkDispatcher;
   /** Takes server paths out of text sent to clients. */
   redact: Redactor;
   submit(body: unknown): Promise<SubmitResult>;

@@ -4,6 +4,7 @@ import { generateToken, tokenProblem } from './access-token.ts';
 import { accessPolicy } from './origin-guard.ts';
 import { DEFAULT_HOST, DEFAULT_UPLOAD_LIMIT_BYTES, startServer } from './server.ts';
 import { UsageError } from '../errors.ts';
+import { redactedRedisUrl, redisOptions } from '../scale/redis-url.ts';
 
 export interface ServeFlags {
   host?: string;
@@ -14,6 +15,8 @@ export interface ServeFlags {
   token?: string;
   uploadLimitMb?: string;
   watchAll?: boolean;
+  /** `--redis redis://HOST:PORT`: coordinate `limelight worker` processes. */
+  redis?: string;
 }
 
 const MB = 1024 * 1024;
@@ -63,6 +66,17 @@ function parseToken(value: string | undefined): { token?: string; generated: boo
   return { token: value, generated: false };
 }
 
+function parseRedis(url: string | undefined, token: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    redisOptions(url);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!token) throw new UsageError('--redis needs an access token (--token VALUE|auto or LIMELIGHT_TOKEN): workers fetch inputs and post results with it');
+  return url;
+}
+
 /** Where to open the editor with the token: a wildcard bind is reached as localhost on this machine. */
 function editorAddress(url: string, host: string, token: string): string {
   if (host !== '0.0.0.0' && host !== '::') return `${url}/?token=${token}`;
@@ -81,6 +95,7 @@ export interface ServeOptions {
   generatedToken: boolean;
   uploadLimitBytes: number;
   watchAll?: boolean;
+  redis?: string;
 }
 
 /** Throws a UsageError (UnsafeBindError among them) for a command line that cannot serve. */
@@ -95,6 +110,7 @@ export function parseServeFlags(flags: ServeFlags): ServeOptions {
     generatedToken: generated,
     uploadLimitBytes: parseUploadLimit(flags.uploadLimitMb),
     watchAll: flags.watchAll,
+    redis: parseRedis(flags.redis, token),
   };
   accessPolicy(options.host ?? DEFAULT_HOST, options);
   return options;
@@ -108,6 +124,7 @@ export async function serve(options: ServeOptions, settings: Settings, out: (tex
     log: { info: (m) => out(m), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
   out(`Limelight is serving ${server.url} (input ${settings.folders.input}, output ${settings.folders.output}); Ctrl+C stops it.`);
+  if (options.redis) out(`Coordinating workers through Redis at ${redactedRedisUrl(options.redis)} (they are listed in /system_stats).`);
   if (token && options.generatedToken) {
     out(`Open the editor at ${editorAddress(server.url, server.host, token)}; API clients send "Authorization: Bearer ${token}". The token is shown only this once.`);
   } else if (token) {

@@ -11,6 +11,9 @@ import { Engine } from '../engine/engine.ts';
 import { ensureFolders } from '../create-engine.ts';
 import { EngineRunner, RunnerStoppedError } from '../runner/engine-runner.ts';
 import { LIMELIGHT_NODES, loadNodeSet, type NodeSetRef } from '../runner/node-set.ts';
+import { UsageError } from '../errors.ts';
+import { ChunkDispatcher } from '../scale/chunk-dispatcher.ts';
+import { ChunkExchange } from '../scale/chunk-exchange.ts';
 import { createApp } from './app.ts';
 import type { ApiContext, RuntimeHooks } from './context.ts';
 import { EventHub } from './event-hub.ts';
@@ -47,6 +50,8 @@ export interface ServerOptions {
   databaseFile?: string;
   clientDist?: string;
   workflowsDir?: string;
+  /** `redis://…`: also coordinate `limelight worker` processes through BullMQ on this Redis (needs `token`). */
+  redis?: string;
   /** Stands in for the runner's stats and free (tests). */
   runtime?: RuntimeHooks;
   log?: Logger;
@@ -88,6 +93,9 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
   const host = options.host ?? DEFAULT_HOST;
   const uploadLimitBytes = options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
   const policy = accessPolicy(host, options);
+  if (options.redis !== undefined && !options.token) {
+    throw new UsageError('--redis needs an access token (--token or LIMELIGHT_TOKEN): workers fetch inputs and post results with it');
+  }
   const nodes = options.nodes ?? LIMELIGHT_NODES;
   const registry = await loadNodeSet(nodes);
   ensureFolders(settings);
@@ -111,6 +119,7 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
     workflowsDir: options.workflowsDir ?? path.join(REPO_ROOT, 'workflows'),
     clientDist: options.clientDist ?? path.join(REPO_ROOT, 'client', 'dist'),
     runtime: options.runtime ?? runner,
+    scale: options.redis === undefined ? undefined : new ChunkDispatcher(options.redis, new ChunkExchange()),
     redact,
     submit: async (body) =>
       redactDeep(
@@ -185,6 +194,7 @@ export async function startServer(options: ServerOptions): Promise<LimelightServ
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
       await runner.close();
       await stopped;
+      await ctx.scale?.close();
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,15 +5,14 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PROMPT, professionalWorkflow, type MaskSource } from '../example-workflows.ts';
-import { DEMO_MODEL_NAME } from '../demo/demo-model.ts';
-import { SD3_DEMO_MODEL_NAME } from '../demo/demo-sd3.ts';
+import { DEMO_MODELS, isDemoModel } from '../demo/demo-models.ts';
 import type { Workflow } from '../../common/workflow.ts';
 import { isWorkflow } from '../../common/workflow.ts';
 import { IMAGE_EXTENSIONS, listInputFiles, VIDEO_EXTENSIONS } from '../../nodes/support/input-files.ts';
 import { fitsClip } from '../frame-axis.ts';
 import { probeVideo } from '../media/probe.ts';
 import { isPromptBody } from '../media/workflow-metadata.ts';
-import { listModelFolders } from '../runtime/model-folder.ts';
+import { detectFamily, FAMILY_NAMES, listModelFolders } from '../runtime/model-folder.ts';
 import { stageIntoInput, type Staged, type StagedKind } from './stage-input.ts';
 import { LimelightError } from '../errors.ts';
 
@@ -30,7 +29,7 @@ interface Field {
 }
 
 const FIELDS = {
-  model: { kind: 'string', means: 'a model folder name in the models folder, e.g. "limelight-demo"' },
+  model: { kind: 'string', means: 'a model folder name in the models folder (any family: SD 1.x/2.x or SDXL), e.g. "limelight-demo" or "limelight-demo-sdxl"' },
   attention_mask: { kind: 'string', means: 'a mask image, a mask video or a folder of mask images (one per frame), relative to the job file' },
   cross_attention_weight: { kind: 'number', min: 0, max: 1, means: 'how firmly black in the mask keeps the footage; 0.8 is usual' },
   temperature: { kind: 'number', min: 0, max: 1, means: 'fresh noise between steps; 0 = deterministic' },
@@ -97,11 +96,11 @@ export function parseQuickJob(data: unknown, file: string): QuickJob {
 }
 
 function checkModel(model: string, modelsDir: string): void {
-  if (model === DEMO_MODEL_NAME || model === SD3_DEMO_MODEL_NAME) return; // generated on first use
+  if (isDemoModel(model)) return; // generated on first use
   const available = listModelFolders(modelsDir);
   if (!available.includes(model)) {
     throw new JobError(
-      `"model" is ${JSON.stringify(model)}, which is not a model folder in ${modelsDir} (available: ${[...new Set([DEMO_MODEL_NAME, ...available])].join(', ')}); ` +
+      `"model" is ${JSON.stringify(model)}, which is not a model folder in ${modelsDir} (available: ${[...new Set([...Object.keys(DEMO_MODELS), ...available])].join(', ')}); ` +
         'put a diffusers/optimum ONNX export there or pass --models DIR',
     );
   }
@@ -173,6 +172,7 @@ export interface JobPlaces {
 /** The professional workflow for the job, with its files in the input folder. Encode writes to output/<job>/<clip>_NNNNN.mp4. */
 export async function expandQuickJob(job: QuickJob, places: JobPlaces, report: (line: string) => void): Promise<Workflow> {
   checkModel(job.model, places.modelsFolder);
+  report(`model ${job.model}: ${FAMILY_NAMES[detectFamily(path.join(places.modelsFolder, job.model))]}`);
   const videoFile = path.resolve(places.video);
   const videoKind = await kindOf(videoFile);
   if (videoKind === null) throw new JobError(`--video ${places.video}: ${videoFile} was not found`);

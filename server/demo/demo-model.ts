@@ -38,21 +38,6 @@ export function writePart(dir: string, part: string, graph: GraphBuilder, config
   writeJson(path.join(partDir, 'config.json'), config);
 }
 
-/** The demo vocabulary as a CLIP tokenizer folder (vocab.json, merges.txt, the special tokens). */
-export function writeDemoTokenizer(tokenizerDir: string, vocabulary: DemoVocabulary): void {
-  mkdirSync(tokenizerDir, { recursive: true });
-  writeJson(path.join(tokenizerDir, 'vocab.json'), vocabulary.vocab);
-  writeFileSync(path.join(tokenizerDir, 'merges.txt'), vocabulary.merges);
-  const specials = { bos_token: BOS_TOKEN, eos_token: EOS_TOKEN, pad_token: EOS_TOKEN, unk_token: EOS_TOKEN };
-  writeJson(path.join(tokenizerDir, 'special_tokens_map.json'), specials);
-  writeJson(path.join(tokenizerDir, 'tokenizer_config.json'), {
-    ...specials,
-    do_lower_case: true,
-    model_max_length: MAX_TOKENS,
-    tokenizer_class: 'CLIPTokenizer',
-  });
-}
-
 /** Writes the demo model into `dir` (created if needed). */
 export function writeDemoModel(dir: string, variant: DemoModelVariant = {}): void {
   const floatType = variant.floatType ?? 'float32';
@@ -97,21 +82,8 @@ export function writeDemoModel(dir: string, variant: DemoModelVariant = {}): voi
   writePart(dir, 'vae_encoder', buildDemoVaeEncoder(floatType, variant.vaeEncoderOutput ?? 'latent_sample'), vaeConfig);
   writePart(dir, 'vae_decoder', buildDemoVaeDecoder(floatType), vaeConfig);
 
-  writeDemoTokenizer(path.join(dir, 'tokenizer'), vocabulary);
-
-  mkdirSync(path.join(dir, 'scheduler'), { recursive: true });
-  const s = SD_SCHEDULER_DEFAULTS;
-  writeJson(path.join(dir, 'scheduler', 'scheduler_config.json'), {
-    _class_name: 'EulerDiscreteScheduler',
-    beta_start: s.betaStart,
-    beta_end: s.betaEnd,
-    beta_schedule: s.betaSchedule,
-    num_train_timesteps: s.numTrainTimesteps,
-    steps_offset: s.stepsOffset,
-    prediction_type: s.predictionType,
-    timestep_spacing: s.timestepSpacing,
-    set_alpha_to_one: s.setAlphaToOne,
-  });
+  writeDemoTokenizer(dir, 'tokenizer', vocabulary, EOS_TOKEN);
+  writeDemoScheduler(dir);
   writeFileSync(
     path.join(dir, 'README.md'),
     [
@@ -127,6 +99,39 @@ export function writeDemoModel(dir: string, variant: DemoModelVariant = {}): voi
   );
 }
 
+/** A CLIP tokenizer folder (vocab.json, merges.txt, configs) padding with `padToken`. */
+export function writeDemoTokenizer(dir: string, part: string, vocabulary: DemoVocabulary, padToken: string): void {
+  const tokenizerDir = path.join(dir, part);
+  mkdirSync(tokenizerDir, { recursive: true });
+  writeJson(path.join(tokenizerDir, 'vocab.json'), vocabulary.vocab);
+  writeFileSync(path.join(tokenizerDir, 'merges.txt'), vocabulary.merges);
+  const specials = { bos_token: BOS_TOKEN, eos_token: EOS_TOKEN, pad_token: padToken, unk_token: EOS_TOKEN };
+  writeJson(path.join(tokenizerDir, 'special_tokens_map.json'), specials);
+  writeJson(path.join(tokenizerDir, 'tokenizer_config.json'), {
+    ...specials,
+    do_lower_case: true,
+    model_max_length: MAX_TOKENS,
+    tokenizer_class: 'CLIPTokenizer',
+  });
+}
+
+/** Stable Diffusion's Euler scheduler config (SDXL's is the same). */
+export function writeDemoScheduler(dir: string): void {
+  mkdirSync(path.join(dir, 'scheduler'), { recursive: true });
+  const s = SD_SCHEDULER_DEFAULTS;
+  writeJson(path.join(dir, 'scheduler', 'scheduler_config.json'), {
+    _class_name: 'EulerDiscreteScheduler',
+    beta_start: s.betaStart,
+    beta_end: s.betaEnd,
+    beta_schedule: s.betaSchedule,
+    num_train_timesteps: s.numTrainTimesteps,
+    steps_offset: s.stepsOffset,
+    prediction_type: s.predictionType,
+    timestep_spacing: s.timestepSpacing,
+    set_alpha_to_one: s.setAlphaToOne,
+  });
+}
+
 function installedDemoVersion(dir: string): number | undefined {
   try {
     const index = JSON.parse(readFileSync(path.join(dir, 'model_index.json'), 'utf8')) as { _limelight_demo?: { version?: number } };
@@ -134,6 +139,13 @@ function installedDemoVersion(dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Builds `<modelsFolder>/limelight-demo` unless a current one is there; returns its path.
+ */
+export function ensureDemoModel(modelsFolder: string): string {
+  return ensureGeneratedModel(modelsFolder, DEMO_MODEL_NAME, DEMO_MODEL_VERSION, (dir) => writeDemoModel(dir));
 }
 
 /**
@@ -156,9 +168,4 @@ export function ensureGeneratedModel(modelsFolder: string, name: string, version
     rmSync(staging, { recursive: true, force: true });
   }
   return dir;
-}
-
-/** Builds `<modelsFolder>/limelight-demo` unless a current one is there; returns its path. */
-export function ensureDemoModel(modelsFolder: string): string {
-  return ensureGeneratedModel(modelsFolder, DEMO_MODEL_NAME, DEMO_MODEL_VERSION, (dir) => writeDemoModel(dir));
 }

@@ -46,14 +46,12 @@ export function positionEmbeddings(): Float32Array {
 }
 
 /**
- * CLIP text model: token + position embeddings. Like CLIP's causal encoder, position 0 (BOS) is the same
- * for every prompt. `pooler_output` is the hidden state at the EOS token (the highest id, found by ArgMax).
+ * CLIP's embedding layer: token + position embeddings ([batch, sequence, CONTEXT_DIM]). Like CLIP's causal
+ * encoder, position 0 (BOS) is the same for every prompt.
  */
-export function buildDemoTextEncoder(vocabulary: DemoVocabulary, floatType: FloatType, idType: 'int32' | 'int64'): GraphBuilder {
-  const g = new GraphBuilder('limelight_demo_text_encoder', floatType);
-  const ids = g.input('input_ids', idType, ['batch', 'sequence']);
+export function demoTextEmbeddings(g: GraphBuilder, vocabulary: DemoVocabulary, ids: string, output?: string): string {
   const vocabSize = Object.keys(vocabulary.vocab).length;
-  const hidden = g.scope('text_model', () =>
+  return g.scope('text_model', () =>
     g.scope('embeddings', () => {
       const tokens = g.op('Gather', [g.weight('token_embedding.weight', tokenEmbeddings(vocabulary), [vocabSize, CONTEXT_DIM]), ids]);
       const length = g.op('Gather', [g.op('Shape', [ids]), g.int64('sequence_axis', [1])]);
@@ -63,18 +61,30 @@ export function buildDemoTextEncoder(vocabulary: DemoVocabulary, floatType: Floa
         length,
         g.int64('axis', [0]),
       ]);
-      return g.op('Add', [tokens, positions], {}, 'last_hidden_state');
+      return g.op('Add', [tokens, positions], {}, output);
     }),
   );
+}
+
+/** The hidden state at the EOS token (the highest id, found by ArgMax), as CLIP pools. */
+export function demoEosPooling(g: GraphBuilder, hidden: string, ids: string, output?: string): string {
   const eos = g.op('ArgMax', [ids], { axis: -1, keepdims: 1 });
-  g.op('GatherND', [hidden, eos], { batch_dims: 1 }, 'pooler_output');
+  return g.op('GatherND', [hidden, eos], { batch_dims: 1 }, output);
+}
+
+/** CLIP text model: the embeddings are the last hidden state; `pooler_output` is the EOS token's. */
+export function buildDemoTextEncoder(vocabulary: DemoVocabulary, floatType: FloatType, idType: 'int32' | 'int64'): GraphBuilder {
+  const g = new GraphBuilder('limelight_demo_text_encoder', floatType);
+  const ids = g.input('input_ids', idType, ['batch', 'sequence']);
+  const hidden = demoTextEmbeddings(g, vocabulary, ids, 'last_hidden_state');
+  demoEosPooling(g, hidden, ids, 'pooler_output');
   g.output('last_hidden_state', floatType, ['batch', 'sequence', CONTEXT_DIM]);
   g.output('pooler_output', floatType, ['batch', CONTEXT_DIM]);
   return g;
 }
 
 /** Block averaging into the colour basis, scaled so that raw latent × scaling_factor = the sampler's latent. */
-export function buildDemoVaeEncoder(floatType: FloatType, output: 'latent_sample' | 'latent_parameters'): GraphBuilder {
+export function buildDemoVaeEncoder(floatType: FloatType, output: 'latent_sample' | 'latent_parameters', scalingFactor = VAE_SCALING_FACTOR): GraphBuilder {
   const g = new GraphBuilder('limelight_demo_vae_encoder', floatType);
   const image = g.input('sample', floatType, ['batch', 3, 'height', 'width']);
   const channels = output === 'latent_parameters' ? 8 : 4;
@@ -83,7 +93,7 @@ export function buildDemoVaeEncoder(floatType: FloatType, output: 'latent_sample
   const bias = new Float32Array(channels);
   for (let c = 0; c < 3; c++) {
     for (let rgb = 0; rgb < 3; rgb++) {
-      weight.fill((LATENT_GAIN * COLOUR_BASIS[c][rgb]) / VAE_SCALING_FACTOR / (k * k), (c * 3 + rgb) * k * k, (c * 3 + rgb + 1) * k * k);
+      weight.fill((LATENT_GAIN * COLOUR_BASIS[c][rgb]) / scalingFactor / (k * k), (c * 3 + rgb) * k * k, (c * 3 + rgb + 1) * k * k);
     }
   }
   // latent_parameters = mean ‖ logvar: a near-deterministic posterior (variance e^−20).
@@ -98,7 +108,7 @@ export function buildDemoVaeEncoder(floatType: FloatType, output: 'latent_sample
 }
 
 /** Back from the colour basis (its transpose) and a bilinear upsampling. */
-export function buildDemoVaeDecoder(floatType: FloatType): GraphBuilder {
+export function buildDemoVaeDecoder(floatType: FloatType, scalingFactor = VAE_SCALING_FACTOR): GraphBuilder {
   const g = new GraphBuilder('limelight_demo_vae_decoder', floatType);
   const latent = g.input('latent_sample', floatType, ['batch', 4, 'latent_height', 'latent_width']);
   const k = VAE_DOWN_FACTOR;
@@ -106,7 +116,7 @@ export function buildDemoVaeDecoder(floatType: FloatType): GraphBuilder {
     const colour = g.scope('conv_in', () => {
       const weight = Array.from({ length: 3 * 4 }, (_, i) => {
         const [rgb, c] = [Math.floor(i / 4), i % 4];
-        return c < 3 ? (COLOUR_BASIS[c][rgb] * VAE_SCALING_FACTOR) / LATENT_GAIN : 0;
+        return c < 3 ? (COLOUR_BASIS[c][rgb] * scalingFactor) / LATENT_GAIN : 0;
       });
       return g.op('Conv', [latent, g.weight('weight', weight, [3, 4, 1, 1]), g.weight('bias', [0, 0, 0], [3])]);
     });

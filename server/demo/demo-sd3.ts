@@ -7,7 +7,7 @@ import { ensureGeneratedModel, writeDemoTokenizer, writeJson, writePart } from '
 import { MAX_TOKENS } from './demo-design.ts';
 import { buildSd3DemoClip, buildSd3DemoVaeDecoder, buildSd3DemoVaeEncoder, SD3_DEMO_VAE } from './demo-sd3-parts.ts';
 import { buildSd3DemoTransformer, type Sd3DemoTransformerOptions, SD3_DEMO_BLOCKS, SD3_DEMO_HEADS, SD3_DEMO_LATENT_CHANNELS, SD3_DEMO_PATCH } from './demo-sd3-transformer.ts';
-import { buildDemoVocabulary } from './demo-vocab.ts';
+import { buildDemoVocabulary, EOS_TOKEN } from './demo-vocab.ts';
 
 export const SD3_DEMO_MODEL_NAME = 'limelight-demo-sd3';
 /** Bump when the SD3 demo's graphs or files change: `ensureSd3DemoModel` rebuilds older folders. */
@@ -47,8 +47,8 @@ export function writeSd3DemoModel(dir: string, transformer: Sd3DemoTransformerOp
   });
   writePart(dir, 'text_encoder', buildSd3DemoClip(vocabulary, clipL, clipL), { hidden_size: clipL, projection_dim: clipL, max_position_embeddings: MAX_TOKENS });
   writePart(dir, 'text_encoder_2', buildSd3DemoClip(vocabulary, clipG, clipG), { hidden_size: clipG, projection_dim: clipG, max_position_embeddings: MAX_TOKENS });
-  writeDemoTokenizer(path.join(dir, 'tokenizer'), vocabulary);
-  writeDemoTokenizer(path.join(dir, 'tokenizer_2'), vocabulary);
+  writeDemoTokenizer(dir, 'tokenizer', vocabulary, EOS_TOKEN);
+  writeDemoTokenizer(dir, 'tokenizer_2', vocabulary, EOS_TOKEN);
   const vaeConfig = {
     in_channels: 3,
     out_channels: 3,

@@ -31,7 +31,8 @@ const LOGITS = { sink: 3, word: 0, end: -4.6 } as const;
 const LUMA_ATTENTION = [0.6, 0] as const;
 /** Share of the 32² block's self-attention context (mean luminance of bright areas) in its queries. */
 const SELF_CONTEXT = 0.25;
-const CROSS_LAYERS = 3;
+/** Attention blocks (down 64², down 32², up 64²): each has `transformerDepth` transformer blocks. */
+const ATTENTION_BLOCKS = 3;
 
 export function matrix(rows: number, cols: number, entry: (r: number, c: number) => number): Float32Array {
   const out = new Float32Array(rows * cols);
@@ -75,26 +76,43 @@ function attention(g: GraphBuilder, hidden: string, context: string, d: Attentio
   );
 }
 
+/**
+ * Where the design embedding (demo-design.ts EMBEDDING) lies in `encoder_hidden_states`: SD's is the
+ * context itself; SDXL's is two encoders' outputs side by side, keys read from one and values from the other.
+ */
+export interface ContextLayout {
+  width: number;
+  /** Feature offset of the embedding the keys read (token kind). */
+  keyOffset: number;
+  /** Feature offset of the embedding the values read (colour). */
+  valueOffset: number;
+}
+
+const SD_CONTEXT: ContextLayout = { width: CONTEXT_DIM, keyOffset: 0, valueOffset: 0 };
+
 /** Cross-attention onto the prompt: the query asks "how much prompt here", the values are colours. */
-function crossAttention(g: GraphBuilder, hidden: string, context: string): string {
+function crossAttention(g: GraphBuilder, hidden: string, context: string, layout: ContextLayout): string {
   const scale = Math.sqrt(CROSS_HEAD_DIM);
   return g.scope('attn2', () =>
     attention(g, hidden, context, {
       heads: CROSS_HEADS,
       headDim: CROSS_HEAD_DIM,
-      contextDim: CONTEXT_DIM,
+      contextDim: layout.width,
       toQ: (h, i) => {
         const [head, dim] = [Math.floor(i / CROSS_HEAD_DIM), i % CROSS_HEAD_DIM];
         if (dim === 0 && h === CONSTANT_CHANNEL) return scale;
         if (dim === 1 && h === LUMA_CHANNEL) return scale * LUMA_ATTENTION[head];
         return 0;
       },
-      toK: (c, i) => {
-        const dim = i % CROSS_HEAD_DIM;
+      toK: (feature, i) => {
+        const [c, dim] = [feature - layout.keyOffset, i % CROSS_HEAD_DIM];
         if (dim === 0) return c === EMBEDDING.sink ? LOGITS.sink : c === EMBEDDING.word ? LOGITS.word : c === EMBEDDING.end ? LOGITS.end : 0;
         return dim === 1 && c === EMBEDDING.word ? 1 : 0;
       },
-      toV: (c, i) => (i % CROSS_HEAD_DIM === c && c < 4 ? 1 : 0),
+      toV: (feature, i) => {
+        const c = feature - layout.valueOffset;
+        return i % CROSS_HEAD_DIM === c && c >= 0 && c < 4 ? 1 : 0;
+      },
       toOut: (i, h) => (i % CROSS_HEAD_DIM === h && h < 4 ? 1 / CROSS_HEADS : 0),
     }),
   );
@@ -116,21 +134,24 @@ function selfAttention(g: GraphBuilder, hidden: string): string {
 }
 
 /**
- * diffusers `Transformer2DModel`: flatten to tokens, residual attention, back to a feature map, and a
- * proj_out that keeps only the colour channels the block added (scaled by the layer's share).
+ * diffusers `Transformer2DModel`: flatten to tokens, residual attention in `depth` transformer blocks, back
+ * to a feature map, and a proj_out that keeps only the colour channels the blocks added.
  */
-function transformerBlock(g: GraphBuilder, features: string, context: string, withSelfAttention: boolean): string {
+function transformerBlock(g: GraphBuilder, features: string, context: string, withSelfAttention: boolean, layout: ContextLayout, depth: number): string {
   const tokens = g.scope('proj_in', () =>
     g.op('Transpose', [g.op('Reshape', [features, g.int64('tokens_shape', [0, HIDDEN, -1])])], { perm: [0, 2, 1] }),
   );
   let hidden = tokens;
-  g.scope('transformer_blocks.0', () => {
-    if (withSelfAttention) hidden = g.op('Add', [hidden, selfAttention(g, hidden)]);
-    hidden = g.op('Add', [hidden, crossAttention(g, hidden, context)]);
-  });
+  for (let block = 0; block < depth; block++) {
+    g.scope(`transformer_blocks.${block}`, () => {
+      if (withSelfAttention) hidden = g.op('Add', [hidden, selfAttention(g, hidden)]);
+      hidden = g.op('Add', [hidden, crossAttention(g, hidden, context, layout)]);
+    });
+  }
   return g.scope('proj_out', () => {
     const added = g.op('Sub', [hidden, tokens]);
-    const keep = g.weight('weight', matrix(HIDDEN, HIDDEN, (r, c) => (r === c && r < 4 ? 1 / CROSS_LAYERS : 0)), [HIDDEN, HIDDEN]);
+    // Each cross-attention layer adds its share: the colour a pixel receives is the mean over the layers.
+    const keep = g.weight('weight', matrix(HIDDEN, HIDDEN, (r, c) => (r === c && r < 4 ? 1 / (ATTENTION_BLOCKS * depth) : 0)), [HIDDEN, HIDDEN]);
     const map = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [added, keep])], { perm: [0, 2, 1] }), g.op('Shape', [features])]);
     return g.op('Add', [features, map]);
   });
@@ -159,15 +180,24 @@ export interface UNetOptions {
   floatType: FloatType;
   timestepType: TimestepType;
   timestepShape: TimestepShape;
+  /** The family's text context (default SD's: the design embedding itself). */
+  context?: ContextLayout;
+  /** Transformer blocks per attention block (default 1; SDXL's are deeper). */
+  transformerDepth?: number;
+  /** A family's extra conditioning: declares its inputs and returns a [batch, 1, 1, 1] factor on the prompt's colour pull. */
+  pullGate?: (g: GraphBuilder, sample: string) => string;
 }
 
 export function buildDemoUNet(options: UNetOptions): GraphBuilder {
   const g = new GraphBuilder('limelight_demo_unet', options.floatType);
   const f = options.floatType;
+  const layout = options.context ?? SD_CONTEXT;
+  const depth = options.transformerDepth ?? 1;
   const sample = g.input('sample', f, ['batch', 4, 'height', 'width']);
   const timestepDims: Dim[] = options.timestepShape === 'scalar' ? [] : options.timestepShape === 'one' ? [1] : ['batch'];
   const timestep = g.input('timestep', options.timestepType, timestepDims);
-  const context = g.input('encoder_hidden_states', f, ['batch', 'sequence', CONTEXT_DIM]);
+  const context = g.input('encoder_hidden_states', f, ['batch', 'sequence', layout.width]);
+  const gate = options.pullGate?.(g, sample);
 
   const sigma = sigmaFromTimestep(g, timestep);
   const sigmaSquared = g.op('Mul', [sigma, sigma]);
@@ -181,11 +211,11 @@ export function buildDemoUNet(options: UNetOptions): GraphBuilder {
     const patches = g.op('AveragePool', [smooth], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 });
     return g.op('Conv', [patches, g.weight('weight', weight, [HIDDEN, 4, 1, 1]), g.weight('bias', bias, [HIDDEN])]);
   });
-  const down64 = g.scope('down_blocks.0', () => g.scope('attentions.0', () => transformerBlock(g, features64, context, false)));
+  const down64 = g.scope('down_blocks.0', () => g.scope('attentions.0', () => transformerBlock(g, features64, context, false, layout, depth)));
   const features32 = g.scope('down_blocks.0', () =>
     g.scope('downsamplers.0', () => g.op('AveragePool', [down64], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 })),
   );
-  const down32 = g.scope('down_blocks.1', () => g.scope('attentions.0', () => transformerBlock(g, features32, context, true)));
+  const down32 = g.scope('down_blocks.1', () => g.scope('attentions.0', () => transformerBlock(g, features32, context, true, layout, depth)));
   const skip64 = g.scope('up_blocks.0', () =>
     g.scope('upsamplers.0', () => {
       const added32 = g.op('Sub', [down32, features32]);
@@ -193,7 +223,7 @@ export function buildDemoUNet(options: UNetOptions): GraphBuilder {
       return g.op('Add', [down64, upsampled]);
     }),
   );
-  const up64 = g.scope('up_blocks.1', () => g.scope('attentions.0', () => transformerBlock(g, skip64, context, false)));
+  const up64 = g.scope('up_blocks.1', () => g.scope('attentions.0', () => transformerBlock(g, skip64, context, false, layout, depth)));
   const colour = g.scope('conv_out', () => {
     const weight = matrix(4, HIDDEN, (c, h) => (c === h ? 1 : 0));
     const shift = g.op('Conv', [up64, g.weight('weight', weight, [4, HIDDEN, 1, 1]), g.weight('bias', new Float32Array(4), [4])]);
@@ -202,7 +232,7 @@ export function buildDemoUNet(options: UNetOptions): GraphBuilder {
 
   const denoiseGain = g.op('Div', [sigma, g.op('Add', [sigmaSquared, g.scalar(DETAIL_AMPLITUDE ** 2)])]);
   const denoise = g.op('Mul', [g.op('Sub', [image, smooth]), denoiseGain]);
-  const pull = g.op('Div', [colour, g.op('Add', [sigma, g.scalar(1)])]);
+  const pull = g.op('Div', [gate ? g.op('Mul', [colour, gate]) : colour, g.op('Add', [sigma, g.scalar(1)])]);
   g.op('Sub', [denoise, pull], {}, 'out_sample');
   g.output('out_sample', f, ['batch', 4, 'height', 'width']);
   return g;

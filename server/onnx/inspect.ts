@@ -10,10 +10,10 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { gridSize } from './attention-bias.ts';
 import type { AttentionShape, CrossAttentionLayer } from './cross-attention-find.ts';
 import { findCrossAttention, NoCrossAttentionError } from './cross-attention-patch.ts';
-import { loadModel, readUNetConfig, type UNetConfig } from '../runtime/model-folder.ts';
+import { FAMILY_NAMES, loadModel, readUNetConfig, type UNetConfig } from '../runtime/model-folder.ts';
 import { sessions, type Device } from '../runtime/sessions.ts';
+import type { ClipModel } from '../runtime/model-values.ts';
 import { tokenizerFor } from '../runtime/text-encoding.ts';
-import type { ModelFamily } from '../runtime/model-values.ts';
 
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
@@ -44,7 +44,6 @@ async function describePart(dir: string, file: string, device: Device): Promise<
 
 /** The image size query lengths are quoted at (Stable Diffusion 1.x's native resolution). */
 const REFERENCE_SIZE = 512;
-const FAMILY_NAMES: Record<ModelFamily, string> = { sd: 'Stable Diffusion 1.x/2.x (UNet)', sdxl: 'SDXL (UNet)', sd3: 'Stable Diffusion 3/3.5 (MMDiT, flow matching)' };
 const SHAPE_NAMES: Record<AttentionShape, string> = {
   'sdpa-4d': '4-D scores (torch SDPA)',
   'legacy-3d': '3-D scores [batch·heads, queries, tokens] (legacy export)',
@@ -84,6 +83,16 @@ async function describeCrossAttention(unetFile: string, vaeDownFactor: number, c
   return { lines, found: true };
 }
 
+/** SDXL: where the prompt is read from, and tokenizer_2's padding. */
+function sdxlConditioningLine(clip: ClipModel): string {
+  const second = clip.second!;
+  const pad = tokenizerFor(second.tokenizerDir).padId;
+  return (
+    `  SDXL conditioning: ${clip.signature.penultimateOutput} (${clip.signature.hiddenSize}) ‖ text_encoder_2 ${second.signature.penultimateOutput} (${second.signature.hiddenSize}); ` +
+    `text_embeds ${second.signature.pooledWidth ?? 'dynamic'} wide; tokenizer_2 pad ${pad}; time_ids from the frame size`
+  );
+}
+
 export interface ModelReport {
   text: string;
   /** False when the UNet has no cross-attention layer InjectCrossAttention could bias. */
@@ -93,7 +102,7 @@ export interface ModelReport {
 export async function inspectModel(dir: string, device: Device = 'auto'): Promise<ModelReport> {
   const { model, clip, vae, provider, warnings } = await loadModel(dir, device);
   const unetConfig = readUNetConfig(path.dirname(model.unetFile));
-  const textEncoders = [clip.textEncoderFile, ...(clip.sd3 ? [clip.sd3.clipG.file, ...(clip.sd3.t5 ? [clip.sd3.t5.file] : [])] : [])];
+  const textEncoders = [clip.textEncoderFile, ...(clip.second ? [clip.second.textEncoderFile] : []), ...(clip.sd3 ? [clip.sd3.clipG.file, ...(clip.sd3.t5 ? [clip.sd3.t5.file] : [])] : [])];
   const parts = [model.unetFile, ...textEncoders, ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
   const lines = [`${model.name}  (${dir})`, `family: ${FAMILY_NAMES[model.family]}`, 'parts:'];
   for (const file of parts) lines.push(...(await describePart(dir, file, device)));
@@ -107,6 +116,7 @@ export async function inspectModel(dir: string, device: Device = 'auto'): Promis
     `  timestep: ${u.timestepType}, shape ${u.timestepShape === 'scalar' ? '[]' : u.timestepShape === 'one' ? '[1]' : '[batch]'}`,
     `  encoder_hidden_states width: ${u.contextDim ?? 'dynamic'}${u.timestepCondDim ? `; timestep_cond (LCM guidance embedding) ${u.timestepCondDim}` : ''}`,
     `  text encoder: input_ids ${clip.signature.idsType}; tokenizer BOS ${tokenizer.bosId}, EOS ${tokenizer.eosId}, pad ${tokenizer.padId}, length ${tokenizer.maxLength}`,
+    ...(clip.second ? [sdxlConditioningLine(clip)] : []),
     `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}${vae.shiftFactor ? `, shift_factor ${vae.shiftFactor}` : ''}, latent channels ${vae.latentChannels}, ` +
       (vae.encoder ? `encoder output ${vae.encoder.output}` : 'no encoder (text-to-image only)'),
     model.flow

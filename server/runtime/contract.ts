@@ -80,14 +80,15 @@ export interface UNetSignature {
   timestepCondDim?: number;
 }
 
-export function checkUNet(file: string, inputs: Metadata, outputs: Metadata): UNetSignature {
+/** `extraInputs`: a family's inputs beyond SD's (SDXL's text_embeds and time_ids), checked by the family. */
+export function checkUNet(file: string, inputs: Metadata, outputs: Metadata, extraInputs: readonly string[] = []): UNetSignature {
   const c = new PartChecker(file, inputs, outputs);
   const sample = c.tensor('input', ['sample'], FLOAT_TYPES, [4], '[batch, 4, height/8, width/8]');
   c.staticDim(sample, 1, [4], 'latent channels');
   const timestep = c.tensor('input', ['timestep'], ['int64', 'int32', 'float32', 'float16'], [0, 1], '[] or [1] or [batch]');
   const context = c.tensor('input', ['encoder_hidden_states'], FLOAT_TYPES, [3], '[batch, 77, hidden (768 or 1024)]');
   const condition = inputs.find((v) => v.name === 'timestep_cond') as TensorMetadata | undefined;
-  const allowed = ['sample', 'timestep', 'encoder_hidden_states', ...(condition ? ['timestep_cond'] : [])];
+  const allowed = ['sample', 'timestep', 'encoder_hidden_states', ...(condition ? ['timestep_cond'] : []), ...extraInputs];
   c.onlyInputs(allowed);
   const out = c.tensor('output', ['out_sample'], FLOAT_TYPES, [4], '[batch, 4, height/8, width/8]');
   const floats = [sample, context, out];
@@ -108,6 +109,10 @@ export interface TextEncoderSignature {
   idsType: 'int32' | 'int64';
   floatType: FloatType;
   hiddenSize?: number;
+  /** SDXL: the `hidden_states.N` output the prompt is read from (families/sdxl.ts). */
+  penultimateOutput?: string;
+  /** SDXL's text_encoder_2: the width of its pooled projection `text_embeds`. */
+  pooledWidth?: number;
 }
 
 export function checkTextEncoder(file: string, inputs: Metadata, outputs: Metadata): TextEncoderSignature {

@@ -11,7 +11,7 @@ import { keptSources, LatentKeepMask, resetKeptArea } from './keep-mask.ts';
 import { ClipNoise } from './noise.ts';
 import { guideInPlace, sampleInBatches, type SampleHooks, type SampleOptions } from './sampling.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
-import { isGuided, promptFeeds } from './unet-feeds.ts';
+import { isGuided, promptFeeds, unconditionalOf, type Unconditional } from './unet-feeds.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
 
 /** The samplers a flow-matching model runs: Euler on the velocity; euler_ancestral adds temperature's fresh noise. */
@@ -38,8 +38,7 @@ export async function sampleFlowMatching(
   hooks: SampleHooks,
 ): Promise<LatentBatch> {
   checkFlowOptions(model, positive, negative, options);
-  const unconditional = negative ?? { ...positive, embeddings: positive.emptyPrompt, pooled: positive.emptyPooled };
-  return sampleInBatches(model, latent, options.batchSize, (session) => new FlowRun(session, model, positive, unconditional, latent, options, hooks));
+  return sampleInBatches(model, latent, options.batchSize, (session) => new FlowRun(session, model, positive, unconditionalOf(positive, negative), latent, options, hooks));
 }
 
 class FlowRun {
@@ -58,7 +57,7 @@ class FlowRun {
     private readonly session: InferenceSession,
     private readonly model: DiffusionModel & { flow: FlowMatchConfig },
     private readonly positive: Conditioning,
-    private readonly unconditional: Conditioning,
+    private readonly unconditional: Unconditional,
     private readonly latent: LatentBatch,
     private readonly options: SampleOptions,
     private readonly hooks: SampleHooks,
@@ -77,7 +76,7 @@ class FlowRun {
   /** The prompt feeds of a batch: the context rows (from unet-feeds) and the pooled rows in the same order. */
   private promptFeeds(frames: number): Record<string, Tensor> {
     const { model, positive, unconditional, guided } = this;
-    const feeds = promptFeeds(model, positive, unconditional.embeddings, frames, this.options.cfg);
+    const feeds = promptFeeds(model, positive, unconditional, frames, this.options.cfg, this.latent);
     const rows = [...(guided ? Array<Float32Array>(frames).fill(unconditional.pooled!) : []), ...Array<Float32Array>(frames).fill(positive.pooled!)];
     const width = positive.pooled!.length;
     const pooled = new Float32Array(rows.length * width);

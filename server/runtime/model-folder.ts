@@ -6,8 +6,9 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { checkTextEncoder, checkUNet, checkVaeDecoder, checkVaeEncoder, ModelContractError } from './contract.ts';
 import { parseSchedulerConfig, type SchedulerConfig } from './schedule.ts';
 import { sessions, type Device, type Provider } from './sessions.ts';
-import type { ClipModel, DiffusionModel, ModelFamily, VaeModel } from './model-values.ts';
+import { checkSdxlTextEncoder, checkSdxlUNetInputs, readSdxlParts, SDXL_UNET_INPUTS, type SdxlParts } from './families/sdxl.ts';
 import { loadSd3Model } from './families/sd3.ts';
+import type { ClipModel, DiffusionModel, ModelFamily, VaeModel } from './model-values.ts';
 
 type Metadata = readonly InferenceSession.ValueMetadata[];
 
@@ -57,6 +58,9 @@ export function readUNetConfig(partDir: string): UNetConfig {
 export interface ModelFolder {
   dir: string;
   name: string;
+  family: ModelFamily;
+  /** SDXL's second text encoder and tokenizer. */
+  sdxl?: SdxlParts;
   unetFile: string;
   textEncoderFile: string;
   /** Absent in text-to-image-only exports. */
@@ -70,22 +74,6 @@ export interface ModelFolder {
 
 const LAYOUT_HINT =
   'a diffusers/optimum Stable Diffusion ONNX export has unet/, text_encoder/, vae_decoder/ (and vae_encoder/ for image-to-image), tokenizer/ and scheduler/';
-
-/**
- * The family of a model folder: model_index.json's `_class_name` (e.g. ORTStableDiffusion3Pipeline),
- * else the parts present (transformer/ → SD3, text_encoder_2/ beside unet/ → SDXL).
- */
-export function detectFamily(dir: string): ModelFamily {
-  const indexFile = path.join(dir, 'model_index.json');
-  const className = existsSync(indexFile) ? readJsonObject(indexFile)._class_name : undefined;
-  if (typeof className === 'string') {
-    if (/StableDiffusion3/.test(className)) return 'sd3';
-    if (/StableDiffusionXL/.test(className)) return 'sdxl';
-    if (/StableDiffusion/.test(className)) return 'sd';
-  }
-  if (existsSync(path.join(dir, 'transformer'))) return 'sd3';
-  return existsSync(path.join(dir, 'text_encoder_2')) ? 'sdxl' : 'sd';
-}
 
 /** Names of the model folders under `modelsDir` (folders with model_index.json or unet/model.onnx). */
 export function listModelFolders(modelsDir: string): string[] {
@@ -106,6 +94,22 @@ export function readJsonObject(file: string): Record<string, unknown> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ModelContractError(`${file}: expected a JSON object`);
   return parsed as Record<string, unknown>;
+}
+
+export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = { sd: 'Stable Diffusion 1.x/2.x', sdxl: 'SDXL', sd3: 'Stable Diffusion 3' };
+
+/**
+ * The family from model_index.json's `_class_name` (…XLPipeline, …3Pipeline), else from the parts
+ * present: transformer/ → SD3, text_encoder_2/ → SDXL.
+ */
+export function detectFamily(dir: string): ModelFamily {
+  const indexFile = path.join(dir, 'model_index.json');
+  const className = existsSync(indexFile) ? readJsonObject(indexFile)._class_name : undefined;
+  if (typeof className === 'string' && /StableDiffusion3/.test(className)) return 'sd3';
+  if (typeof className === 'string' && /XL/.test(className)) return 'sdxl';
+  if (typeof className === 'string' && /StableDiffusion/.test(className)) return 'sd';
+  if (existsSync(path.join(dir, 'transformer'))) return 'sd3';
+  return existsSync(path.join(dir, 'text_encoder_2')) ? 'sdxl' : 'sd';
 }
 
 export function readVaeConfig(dir: string): VaeConfig {
@@ -143,9 +147,12 @@ export function readModelFolder(dir: string): ModelFolder {
     throw new ModelContractError(`model folder "${name}": ${(error as Error).message}`);
   }
   const vaeEncoderFile = path.join(dir, 'vae_encoder', 'model.onnx');
+  const family = detectFamily(dir);
   return {
     dir,
     name,
+    family,
+    ...(family === 'sdxl' && { sdxl: readSdxlParts(dir, name) }),
     unetFile,
     textEncoderFile,
     vaeEncoderFile: existsSync(vaeEncoderFile) ? vaeEncoderFile : undefined,
@@ -205,21 +212,25 @@ export async function loadVae(inspect: ReturnType<typeof partInspector>, parts: 
 
 /** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
 export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
-  const family = existsSync(dir) ? detectFamily(dir) : 'sd';
-  if (family === 'sd3') return loadSd3Model(dir, device);
+  if (existsSync(dir) && detectFamily(dir) === 'sd3') return loadSd3Model(dir, device);
   const folder = readModelFolder(dir);
   const warnings = new Set<string>();
   const inspect = partInspector(dir, device, warnings);
   const channels = folder.vae.latentChannels;
-  const unet = await inspect(folder.unetFile, checkUNet);
-  const text = await inspect(folder.textEncoderFile, checkTextEncoder);
+  const { family, sdxl } = folder;
+  const unet = await inspect(folder.unetFile, (f, i, o) => {
+    if (sdxl) checkSdxlUNetInputs(f, i);
+    return checkUNet(f, i, o, sdxl ? SDXL_UNET_INPUTS : []);
+  });
+  const text = await inspect(folder.textEncoderFile, sdxl ? checkSdxlTextEncoder(false) : checkTextEncoder);
+  const text2 = sdxl && (await inspect(sdxl.textEncoder2File, checkSdxlTextEncoder(true)));
   const vae = await loadVae(inspect, { family, name: folder.name, device, encoderFile: folder.vaeEncoderFile, decoderFile: folder.vaeDecoderFile, config: folder.vae, latentMultiple: folder.unet.latentMultiple });
   const { contextDim } = unet.signature;
-  const { hiddenSize } = text.signature;
+  const [width1, width2] = [text.signature.hiddenSize, text2 ? text2.signature.hiddenSize : 0];
+  const hiddenSize = width1 !== undefined && width2 !== undefined ? width1 + width2 : undefined;
   if (contextDim !== undefined && hiddenSize !== undefined && contextDim !== hiddenSize) {
-    throw new ModelContractError(
-      `model folder "${folder.name}": text_encoder/model.onnx outputs ${hiddenSize}-wide hidden states but unet/model.onnx expects encoder_hidden_states of width ${contextDim}`,
-    );
+    const source = text2 ? `text_encoder/ and text_encoder_2/ output ${width1} + ${width2}` : `text_encoder/model.onnx outputs ${hiddenSize}`;
+    throw new ModelContractError(`model folder "${folder.name}": ${source}-wide hidden states but unet/model.onnx expects encoder_hidden_states of width ${contextDim}`);
   }
   return {
     model: {
@@ -234,8 +245,18 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       scheduler: folder.scheduler,
       latentChannels: channels,
       latentMultiple: folder.unet.latentMultiple,
+      vaeDownFactor: folder.vae.downFactor,
     },
-    clip: { kind: 'clip', family, name: folder.name, textEncoderFile: folder.textEncoderFile, tokenizerDir: folder.tokenizerDir, device, signature: text.signature },
+    clip: {
+      kind: 'clip',
+      family,
+      name: folder.name,
+      textEncoderFile: folder.textEncoderFile,
+      tokenizerDir: folder.tokenizerDir,
+      device,
+      signature: text.signature,
+      ...(sdxl && text2 && { second: { textEncoderFile: sdxl.textEncoder2File, tokenizerDir: sdxl.tokenizer2Dir, signature: text2.signature } }),
+    },
     vae,
     provider: unet.provider,
     warnings: [...warnings],

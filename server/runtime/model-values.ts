@@ -10,7 +10,7 @@ import type { FrameAxis } from '../frame-axis.ts';
 import type { Sd3TextEncoders } from './families/sd3-values.ts';
 import type { FlowMatchConfig } from './flow-matching.ts';
 
-/** The model family, detected from the folder: SD 1.x/2.x, SDXL, or SD3/3.5 (an MMDiT with flow matching). */
+/** The model family, from the folder (model_index.json `_class_name`, else the parts present). */
 export type ModelFamily = 'sd' | 'sdxl' | 'sd3';
 
 /**
@@ -53,7 +53,10 @@ export interface Conditioning {
   readonly embeddings: Float32Array;
   /** The empty prompt's embeddings: the unconditional half of CFG when no negative is connected. */
   readonly emptyPrompt: Float32Array;
-  /** SD3: the pooled text embeddings (both CLIPs' text_embeds) of the prompt and of the empty prompt. */
+  /**
+   * The pooled embedding of the prompt and of the empty prompt: SDXL's second encoder's `text_embeds`
+   * (the empty prompt's zeros); SD3's both CLIPs' `text_embeds` side by side (the empty prompt encoded).
+   */
   readonly pooled?: Float32Array;
   readonly emptyPooled?: Float32Array;
 }
@@ -100,6 +103,8 @@ export interface DiffusionModel {
   readonly latentChannels: number;
   /** Latent sides the UNet can take are multiples of this (its fixed ×2 down and up steps); VAEEncode pads to it. */
   readonly latentMultiple: number;
+  /** Image pixels per latent pixel: SDXL's micro-conditioning (`time_ids`) gives sizes in pixels. */
+  readonly vaeDownFactor: number;
   readonly attention?: AttentionInjection;
   /** SD3: the FlowMatchEulerDiscrete scheduler config; the Sampler then samples by flow matching. */
   readonly flow?: FlowMatchConfig;
@@ -117,8 +122,16 @@ export interface ClipModel {
   readonly tokenizerDir: string;
   readonly device: Device;
   readonly signature: TextEncoderSignature;
+  /** SDXL's text_encoder_2 (with projection) and tokenizer_2. */
+  readonly second?: SecondTextEncoder;
   /** SD3: the second CLIP, the optional T5 and the context width (textEncoderFile is the first CLIP). */
   readonly sd3?: Sd3TextEncoders;
+}
+
+export interface SecondTextEncoder {
+  readonly textEncoderFile: string;
+  readonly tokenizerDir: string;
+  readonly signature: TextEncoderSignature;
 }
 
 export interface VaeModel {

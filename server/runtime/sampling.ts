@@ -15,7 +15,7 @@ import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, ty
 import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
 import { readFloats } from './tensors.ts';
-import { isGuided, promptFeeds, stepFeeds } from './unet-feeds.ts';
+import { isGuided, promptFeeds, stepFeeds, unconditionalOf, type Unconditional } from './unet-feeds.ts';
 import { sampleFlowMatching } from './flow-sampling.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
 
@@ -69,6 +69,11 @@ export function checkSamplingInputs(model: DiffusionModel, positive: Conditionin
       throw new NodeInputError(name, `${name} conditioning is ${c.hiddenSize} wide but ${model.name}'s UNet expects ${width}; encode the prompt with the same model's CLIP`);
     }
   }
+  for (const [name, c] of [['positive', positive], ['negative', negative]] as const) {
+    if (c && model.family === 'sdxl' && !c.pooled) {
+      throw new NodeInputError(name, `${name} conditioning has no pooled prompt (text_embeds), which ${model.name}'s SDXL UNet needs; encode the prompt with the same model's CLIP`);
+    }
+  }
   if (negative && negative.sequenceLength !== positive.sequenceLength) {
     throw new NodeInputError('negative', `positive has ${positive.sequenceLength} tokens and negative ${negative.sequenceLength}; encode both with the same CLIP`);
   }
@@ -98,7 +103,7 @@ export async function sampleLatents(
 ): Promise<LatentBatch> {
   checkSamplingInputs(model, positive, negative, latent, options.keepMask);
   if (model.flow) return sampleFlowMatching({ ...model, flow: model.flow }, positive, negative, latent, options, hooks);
-  return sampleInBatches(model, latent, options.batchSize, (session) => new SamplingRun(session, model, positive, negative?.embeddings ?? positive.emptyPrompt, latent, options, hooks));
+  return sampleInBatches(model, latent, options.batchSize, (session) => new SamplingRun(session, model, positive, unconditionalOf(positive, negative), latent, options, hooks));
 }
 
 /** Samples the clip in batches of `batchSize` frames with one run over the model's session (held meanwhile). */
@@ -152,7 +157,7 @@ class SamplingRun {
     private readonly session: InferenceSession,
     private readonly model: DiffusionModel,
     private readonly positive: Conditioning,
-    private readonly unconditional: Float32Array,
+    private readonly unconditional: Unconditional,
     private readonly latent: LatentBatch,
     private readonly options: SampleOptions,
     private readonly hooks: SampleHooks,
@@ -200,7 +205,7 @@ class SamplingRun {
       this.writeInput(values, i, k, plan.sigmas[0]);
       return values;
     });
-    const feeds = promptFeeds(model, this.positive, this.unconditional, k, options.cfg);
+    const feeds = promptFeeds(model, this.positive, this.unconditional, k, options.cfg, latent);
     const sample = this.sample.subarray(0, rows * size);
     const conditional = Array.from({ length: rows }, (_, r) => !guided || r >= k);
 

@@ -2,8 +2,19 @@
 // so its baseline feeds what the Sampler feeds): the prompt rows, LCM's guidance embedding, and per step
 // the scaled latents and the timestep. Attention-bias feeds come from attention-feeds.ts.
 import type { Tensor } from 'onnxruntime-node';
+import { sdxlFeeds } from './families/sdxl.ts';
 import { floatTensor, timestepTensor } from './tensors.ts';
-import type { Conditioning, DiffusionModel } from './model-values.ts';
+import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
+
+/** The unconditional half of CFG: the negative prompt's rows, else the empty prompt's. */
+export interface Unconditional {
+  readonly embeddings: Float32Array;
+  readonly pooled?: Float32Array;
+}
+
+export function unconditionalOf(positive: Conditioning, negative: Conditioning | undefined): Unconditional {
+  return negative ? { embeddings: negative.embeddings, pooled: negative.pooled } : { embeddings: positive.emptyPrompt, pooled: positive.emptyPooled };
+}
 
 /** Whether a call also runs the unconditional rows (classifier-free guidance); LCM UNets take the scale as an embedding instead. */
 export function isGuided(model: DiffusionModel, cfg: number): boolean {
@@ -27,10 +38,19 @@ export function guidanceEmbedding(cfg: number, dim: number, rows: number): Float
 
 /**
  * The feeds of a batch of `frames` frames that stay the same at every step: the prompt rows, the
- * unconditional ones first under CFG (as diffusers orders them), and LCM's guidance embedding.
+ * unconditional ones first under CFG (as diffusers orders them), LCM's guidance embedding, and SDXL's
+ * pooled prompt and micro-conditioning (from the latent's size).
  */
-export function promptFeeds(model: DiffusionModel, positive: Conditioning, unconditional: Float32Array, frames: number, cfg: number): Record<string, Tensor> {
-  const rowEmbeddings = isGuided(model, cfg) ? [...Array(frames).fill(unconditional), ...Array(frames).fill(positive.embeddings)] : Array(frames).fill(positive.embeddings);
+export function promptFeeds(
+  model: DiffusionModel,
+  positive: Conditioning,
+  unconditional: Unconditional,
+  frames: number,
+  cfg: number,
+  latent: Pick<LatentBatch, 'width' | 'height' | 'padding'>,
+): Record<string, Tensor> {
+  const perRow = <T>(conditional: T, negative: T): T[] => (isGuided(model, cfg) ? [...Array(frames).fill(negative), ...Array(frames).fill(conditional)] : Array(frames).fill(conditional));
+  const rowEmbeddings = perRow(positive.embeddings, unconditional.embeddings);
   const rows = rowEmbeddings.length;
   const context = new Float32Array(rows * positive.embeddings.length);
   rowEmbeddings.forEach((row: Float32Array, i) => context.set(row, i * positive.embeddings.length));
@@ -39,6 +59,7 @@ export function promptFeeds(model: DiffusionModel, positive: Conditioning, uncon
   };
   const conditionDim = model.unet.timestepCondDim;
   if (conditionDim) feeds.timestep_cond = floatTensor(model.unet.floatType, guidanceEmbedding(cfg, conditionDim, rows), [rows, conditionDim]);
+  if (model.family === 'sdxl') Object.assign(feeds, sdxlFeeds(model, perRow(positive.pooled!, unconditional.pooled!), latent));
   return feeds;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressLabel, RunState } from '../../client/src/model/run-state.ts';
+import { clipLabel, progressLabel, RunState } from '../../client/src/model/run-state.ts';
 
 const P = 'prompt-1';
 
@@ -95,5 +95,19 @@ describe('progress labels', () => {
     expect(progressLabel({ value: 3, max: 8, frame: 2, frames: 4, step: 1, steps: 2 })).toBe('frame 2/4 · step 1/2');
     expect(progressLabel({ value: 1, max: 4, label: 'encoding' })).toBe('encoding');
     expect(progressLabel({ value: 1, max: 4 })).toBe('25%');
+  });
+});
+
+describe('a streamed clip', () => {
+  it('keeps the frames done, the total and the time left from progress events until the run ends', () => {
+    const state = new RunState();
+    state.handle('execution_start', { prompt_id: P });
+    state.handle('progress', { node: '5', value: 1, max: 4, prompt_id: P, clip: { done: 24, total: 64, eta_seconds: 11.2 } });
+    expect(state.clip).toEqual({ done: 24, total: 64, eta_seconds: 11.2 });
+    expect(clipLabel(state.clip!)).toBe('frames 24/64 · 12 s left');
+    expect(clipLabel({ done: 8, total: 2400, eta_seconds: 600 })).toBe('frames 8/2400 · 10 min left');
+    expect(clipLabel({ done: 64, total: 64, eta_seconds: 0 })).toBe('frames 64/64');
+    state.handle('execution_success', { prompt_id: P });
+    expect(state.clip).toBeNull();
   });
 });

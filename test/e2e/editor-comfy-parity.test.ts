@@ -115,6 +115,24 @@ async function waitForRunEnd(): Promise<void> {
 }
 
 describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
+  it('1: the menu bar keeps every control on one row, inside the window', async (context) => {
+    if (!server) return context.skip(skipReason);
+    await openEditor();
+    const boxes = await page().evaluate(() =>
+      [...(globalThis as Json).document.querySelectorAll('#menu-bar > button, #menu-bar > select')].map((e: Json) => {
+        const r = e.getBoundingClientRect();
+        return { id: e.id, middle: (r.top + r.bottom) / 2, right: r.right, height: r.height };
+      }),
+    );
+    expect(boxes.length).toBeGreaterThan(8);
+    for (const box of boxes) {
+      expect(box.right, box.id).toBeLessThanOrEqual(1024);
+      // One line of text each (a wrapped label doubles the height), all on one row.
+      expect(box.height, box.id).toBeLessThan(30);
+      expect(Math.abs(box.middle - boxes[0]!.middle), box.id).toBeLessThan(3);
+    }
+  });
+
   it('1: opens the default workflow readable (titles drawn ≥ 10 CSS px), with a minimap, and uses a readable saved view', async (context) => {
     if (!server) return context.skip(skipReason);
     await openEditor();
@@ -382,7 +400,7 @@ describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
   });
 
   describe('9: the smaller things', () => {
-    it('the status bar names the running node and does not count the running prompt as queued', async (context) => {
+    it('the status bar names the running node, a streamed clip\'s frames and time left, and does not count the running prompt as queued', async (context) => {
       if (!server) return context.skip(skipReason);
       await openEditor();
       const status = await page().evaluate(() => {
@@ -395,11 +413,15 @@ describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
         const alone = (globalThis as Json).document.querySelector('#run-status')!.textContent;
         send('status', { status: { exec_info: { queue_remaining: 3 } } });
         const withQueue = (globalThis as Json).document.querySelector('#run-status')!.textContent;
+        send('progress', { node: String(sampler.id), value: 1, max: 8, prompt_id: 'p1', clip: { done: 16, total: 64, eta_seconds: 30 } });
+        const streaming = (globalThis as Json).document.querySelector('#run-status')!.textContent;
         send('execution_success', { prompt_id: 'p1' });
-        return { alone, withQueue };
+        return { alone, withQueue, streaming };
       });
       expect(status.alone).toBe('running Sampler');
       expect(status.withQueue).toBe('running Sampler · 2 queued');
+      // A streamed clip: frames done of the total and the time left.
+      expect(status.streaming).toBe('running Sampler · frames 16/64 · 30 s left · 2 queued');
     });
 
     it('a linked input’s widget is greyed and cannot be edited (the example’s frame_count, a linked prompt)', async (context) => {

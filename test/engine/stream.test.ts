@@ -1,6 +1,6 @@
 // Streaming a clip in chunks gives exactly what one pass gives: for every example workflow (short
 // settings), at two chunk sizes, the encoded video decodes to the same frames and the stability report
-// has the same numbers — temperature (fresh noise between steps) and keep_mask included.
+// has the same numbers — temperature (fresh noise between steps) and keep_mask included, and on the SDXL demo model.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { prepareFirstRun } from '../../server/first-run.ts';
 import type { OutputFileRef } from '../../server/media/output-files.ts';
 import { decodeVideo, KEEP_ALL } from '../../server/media/video-decode.ts';
 import { exampleWorkflows } from '../../server/example-workflows.ts';
+import { DEMO_SDXL_MODEL_NAME } from '../../server/demo/demo-sdxl.ts';
 import { SD3_DEMO_MODEL_NAME } from '../../server/demo/demo-sd3.ts';
 
 const FRAMES = 24;
@@ -73,6 +74,13 @@ const cases: [string, string, (prompt: Prompt) => void][] = [
       const sampler = Object.values(prompt).find((node) => node.class_type === 'Sampler')!;
       const mask = Object.entries(prompt).find(([, node]) => node.class_type === 'MaskFromImage')![0];
       Object.assign(sampler.inputs, { sampler: 'euler_ancestral', temperature: 0.5, keep_mask: [mask, 0] });
+    },
+  ],
+  [
+    'professional on the SDXL demo model (text_embeds and time_ids per chunk)',
+    'professional-masked-v2v.json',
+    (prompt) => {
+      for (const node of Object.values(prompt)) if (node.class_type === 'LoadModel') node.inputs.model = DEMO_SDXL_MODEL_NAME;
     },
   ],
   [

@@ -13,7 +13,7 @@ describe('inspect-model: SD3', () => {
     writeSd3DemoModel(dir, { scores: '3d' });
     const { text, crossAttentionFound } = await inspectModel(dir, 'cpu');
     expect(crossAttentionFound).toBe(true);
-    expect(text).toContain('family: Stable Diffusion 3/3.5 (MMDiT, flow matching)');
+    expect(text).toContain('family: Stable Diffusion 3');
     const parts = text.split('\n').filter((line) => /^ {2}\S+\/model\.onnx/.test(line)).map((line) => line.trim().split(' ')[0]);
     expect(parts).toEqual(['transformer/model.onnx', 'text_encoder/model.onnx', 'text_encoder_2/model.onnx', 'vae_encoder/model.onnx', 'vae_decoder/model.onnx']);
     expect(text).toContain('scheduler: FlowMatchEulerDiscrete, shift 3 over 1000');

@@ -27,9 +27,10 @@ import type { ImageBatch } from '../../server/media/image-batch.ts';
 import type { MaskBatch } from '../../server/masks/mask-batch.ts';
 import { makeContext, makeFolders } from '../helpers/context.ts';
 import { runNode } from '../helpers/run-node.ts';
-import { regionMeasures } from '../helpers/mask-regions.ts';
+import { meanChange, meanShift, SPECTRUM_SIZE } from '../helpers/attention-spectrum.ts';
 
-const SIZE = 128;
+/** The spectrum helpers measure the outer quarter of each half of a render this size. */
+const SIZE = SPECTRUM_SIZE;
 const folders = { ...makeFolders(), models: mkdtempSync(path.join(tmpdir(), 'limelight-models-')) };
 ensureSd3DemoModel(folders.models);
 const run = (node: NodeDefinition, inputs: Record<string, unknown>) => runNode(node, inputs, makeContext({ folders }));
@@ -51,8 +52,6 @@ async function render(text: string, mask?: { weight: number; words?: string }, s
   const samples = (await run(Sampler, { ...settings, seed, model: masked, positive: await encode(text), latent }))[0] as LatentBatch;
   return ((await run(VAEDecode, { vae, samples }))[0] as ImageBatch).frames[0];
 }
-
-const { meanShift, meanChange } = regionMeasures(SIZE);
 
 interface Scores {
   /** Per joint layer: the Softmax input, [rows of batch·heads·tokens, tokens]. */

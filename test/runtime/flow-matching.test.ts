@@ -70,6 +70,7 @@ const model: DiffusionModel = {
   pooledDim: 4,
   latentChannels: 2,
   latentMultiple: 1,
+  vaeDownFactor: 8,
 };
 const conditioning = (pooledValue: number): Conditioning => ({
   text: 'x',

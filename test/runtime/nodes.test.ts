@@ -47,7 +47,7 @@ const neutral = await encode('a photo of a street');
 describe('model nodes on the demo model', () => {
   it('LoadModel reports the provider and lists model folders', async () => {
     const result = await LoadModel.execute({ model: 'limelight-demo', device: 'cpu' }, context());
-    expect(result.ui?.text).toEqual(['limelight-demo on cpu']);
+    expect(result.ui?.text).toEqual(['limelight-demo (Stable Diffusion 1.x/2.x) on cpu']);
     const env = { folders: { ...makeFolders(), models: path.dirname(modelDir) } };
     const models = new NodeRegistry([LoadModel]).objectInfo(env).LoadModel.input.required.model;
     expect(models[0]).toEqual(['limelight-demo']);

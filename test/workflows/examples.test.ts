@@ -1,5 +1,5 @@
 // Every example workflow: it converts and validates, is stored exactly as its generator writes it
-// (so the editor's by-name format is what is on disk), and runs to completion on the demo model.
+// (so the editor's by-name format is what is on disk), and runs to completion on each family's demo model.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { prepareFirstRun } from '../../server/first-run.ts';
 import type { OutputFileRef } from '../../server/media/output-files.ts';
 import { sidecarPath } from '../../server/media/workflow-metadata.ts';
 import { exampleWorkflows } from '../../server/example-workflows.ts';
+import { DEMO_MODELS } from '../../server/demo/demo-models.ts';
 
 const dir = new URL('../../workflows/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -41,14 +42,15 @@ describe.each(files)('workflows/%s', (file) => {
     expect(text).toBe(`${JSON.stringify(exampleWorkflows()[file], null, 2)}\n`);
   });
 
-  it('converts and validates, then runs on the demo model (short settings)', async () => {
+  it.each(Object.keys(DEMO_MODELS))('converts and validates, then runs on %s (short settings)', async (model) => {
     const { prompt, errors } = workflowToPrompt(workflow, registry.objectInfo(engine.env));
+    for (const node of Object.values(prompt).filter((n) => n.class_type === 'LoadModel')) node.inputs.model = model;
     expect(errors).toEqual([]);
     const validation = engine.validate(prompt);
     expect(validation.ok ? [] : validation.node_errors).toEqual([]);
     const sampler = Object.values(prompt).find((n) => n.class_type === 'Sampler')!;
     Object.assign(sampler.inputs, { steps: 2, batch_size: 16 });
-    const result = await engine.run(prompt, { promptId: file, extraData: { workflow } });
+    const result = await engine.run(prompt, { promptId: `${file}-${model}`, extraData: { workflow } });
     expect(result.error?.exception_message ?? result.status).toBe('success');
     const outputs = Object.values(result.outputs);
     const videos = outputs.flatMap((ui) => (ui.videos ?? []) as OutputFileRef[]);

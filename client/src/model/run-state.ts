@@ -1,6 +1,6 @@
 // What the editor shows about runs, per node: running, progress, cached, outputs, errors. Fed by the
 // WebSocket events and by the `node_errors` of a refused prompt; the canvas only draws this state.
-import type { ProgressDetail } from '../../../common/events.ts';
+import type { ClipProgress, ProgressDetail } from '../../../common/events.ts';
 import type { NodeErrors } from '../../../common/node-errors.ts';
 
 export interface NodeProgress extends ProgressDetail {
@@ -31,6 +31,12 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** "frames 24/64 · 12 s left" for a streamed clip. */
+export function clipLabel(clip: ClipProgress): string {
+  const left = clip.done >= clip.total ? '' : ` · ${clip.eta_seconds < 90 ? `${Math.ceil(clip.eta_seconds)} s` : `${Math.ceil(clip.eta_seconds / 60)} min`} left`;
+  return `frames ${clip.done}/${clip.total}${left}`;
+}
+
 /** "frame 3/24 · step 2/4" (or the plain percentage) for a node's progress bar. */
 export function progressLabel(progress: NodeProgress): string {
   const parts: string[] = [];
@@ -53,6 +59,8 @@ export class RunState {
   readonly errors = new Map<string, NodeIssue[]>();
   /** The UI payload of each output node's latest run: `{images}`, `{videos}`, `{text}`… */
   readonly outputs = new Map<string, Record<string, unknown>>();
+  /** A streamed clip's frames done of its total and the time left, while it runs. */
+  clip: ClipProgress | null = null;
   /** The latest preview image a node sent while it ran (e.g. the Sampler's current frame), until the next run. */
   readonly livePreviews = new Map<string, Blob>();
 
@@ -85,6 +93,10 @@ export class RunState {
           steps: num(data.steps),
           label: str(data.label),
         });
+        const clip = data.clip as Partial<ClipProgress> | undefined;
+        if (clip && typeof clip === 'object' && num(clip.done) !== undefined && num(clip.total) !== undefined) {
+          this.clip = { done: clip.done!, total: clip.total!, eta_seconds: num(clip.eta_seconds) ?? 0 };
+        }
         return true;
       }
       case 'executed': {
@@ -169,6 +181,7 @@ export class RunState {
     this.phase = 'running';
     this.runningNode = null;
     this.message = null;
+    this.clip = null;
     this.progress.clear();
     this.cached.clear();
     this.executed.clear();
@@ -179,6 +192,7 @@ export class RunState {
   #finish(phase: RunPhase, message: string | null): void {
     this.phase = phase;
     this.runningNode = null;
+    this.clip = null;
     this.progress.clear();
     this.message = message;
   }

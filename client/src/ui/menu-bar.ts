@@ -2,6 +2,7 @@
 // the connection state and the run's status.
 import type { App } from '../app.ts';
 import { button, chooseFile, element } from './elements.ts';
+import { clipLabel } from '../model/run-state.ts';
 
 export const WORKFLOW_FILE_TYPES = '.json,.png,.mp4,.mov,.webm,.mkv,application/json,image/png,video/*';
 
@@ -34,8 +35,10 @@ export function createMenuBar(host: HTMLElement, app: App, toggleQueuePanel: () 
     const waiting = Math.max(0, app.queueRemaining - (phase === 'running' ? 1 : 0));
     const queued = waiting > 0 ? ` · ${waiting} queued` : '';
     const node = runningNode === null ? undefined : app.editor.graph.getNodeById(runningNode);
-    const running = node ? `running ${node.title}` : 'running';
+    const clip = app.runState.clip ? ` · ${clipLabel(app.runState.clip)}` : '';
+    const running = (node ? `running ${node.title}` : 'running') + clip;
     status.textContent = (phase === 'running' ? running : phase === 'idle' ? '' : phase) + queued;
+    status.title = status.textContent;
   };
   app.addEventListener('run', showStatus);
   app.addEventListener('queue', showStatus);

@@ -7,6 +7,7 @@ import type { Router } from 'express';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import { checkFilename } from '../safe-paths.ts';
+import { redactedRedisUrl } from '../../scale/redis-url.ts';
 import { asyncRoute, jsonBody } from './handler.ts';
 
 const require = createRequire(import.meta.url);
@@ -48,7 +49,7 @@ export function infoRoutes(router: Router, ctx: ApiContext): void {
           pytorch_version: '',
           onnxruntime_version: packageVersion('onnxruntime-node'),
           embedded_python: false,
-          argv: process.argv.map(ctx.redact),
+          argv: process.argv.map((arg) => redactedRedisUrl(ctx.redact(arg))),
         },
         devices: [
           {
@@ -62,8 +63,11 @@ export function infoRoutes(router: Router, ctx: ApiContext): void {
             torch_vram_free: 0,
           },
         ],
-        // Limelight addition (ComfyUI clients ignore it): what the engine runner holds between runs.
+        // Limelight additions (ComfyUI clients ignore them): the scale-out workers (none without --redis)
+        // and what the engine runner holds between runs.
+        workers: ctx.scale ? (await ctx.scale.workers()).map(({ name, device, models, busy, chunks_done }) => ({ name, device, models, busy, chunks_done })) : [],
         limelight: {
+          ...(ctx.scale ? { redis: ctx.scale.health() } : {}),
           memory_cache: { entries: runner.memoryCache.entries, bytes: runner.memoryCache.bytes, budget_bytes: runner.memoryCache.budgetBytes },
           sessions: runner.sessions.map((s) => ({ file: s.file, provider: s.provider, bytes: s.bytes, in_use: s.inUse })),
         },

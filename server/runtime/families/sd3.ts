@@ -126,6 +126,7 @@ export async function loadSd3Model(dir: string, device: Device): Promise<LoadedM
       pooledDim,
       latentChannels: channels,
       latentMultiple: folder.transformer.latentMultiple,
+      vaeDownFactor: folder.vae.downFactor,
     },
     clip: {
       kind: 'clip',

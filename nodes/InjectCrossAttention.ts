@@ -9,7 +9,7 @@ export default defineNode({
   displayName: 'Inject Cross-Attention Mask',
   category: 'limelight/attention',
   description:
-    'The spotlight: where the mask is white the prompt acts as usual; where it is black the UNet\'s cross-attention to the prompt is scaled by (1 − weight), so that area keeps its look. 0.8 is the usual weight; 1.0 is rigid ("flat sticker"), 0.1 barely holds. Chain two for two masks on two word groups.',
+    'The spotlight: where the mask is white the prompt acts as usual; where it is black the UNet\'s cross-attention to the prompt is scaled by (1 − weight), so that area keeps its look. 0.8 is the usual weight; 1.0 is rigid ("flat sticker"), 0.1 barely holds. Chain two for two masks on two word groups. On SD3 models it biases the joint attention where image tokens look at the prompt\'s tokens (CLIP and T5).',
   version: 1,
   recordsNodeId: true,
   inputs: {

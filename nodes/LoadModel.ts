@@ -11,7 +11,7 @@ export default defineNode({
   displayName: 'Load Model',
   category: 'limelight/model',
   description:
-    'Loads a Stable Diffusion 1.x/2.x or SDXL ONNX export (diffusers/optimum folder layout) from the models folder; the family is detected from the folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
+    'Loads a Stable Diffusion 1.x/2.x, SDXL or SD3/3.5 ONNX export (diffusers/optimum folder layout) from the models folder; the family is detected from the folder. device: auto uses CUDA when its provider is installed, else CPU; a device that cannot load falls back to CPU with a warning.',
   version: 1,
   inputs: {
     required: {

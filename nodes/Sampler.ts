@@ -12,6 +12,7 @@ export default defineNode({
     'Denoises latent frames with the model, guided by the prompt. denoise < 1 keeps part of the source (img2img: steps × denoise steps run). ' +
     'temperature re-injects fresh noise between steps (euler_ancestral and ddim: η; lcm: fresh vs. the initial noise); euler and turbo are deterministic. ' +
     'Every frame starts from the same noise unless noise_per_frame is on. ' +
+    'On an SD3 model the steps are flow matching (Euler on the predicted velocity, the scheduler\'s shift): choose euler, or euler_ancestral with temperature for fresh noise. ' +
     'keep_mask (optional): where it is black the source latent is kept exactly (each step resets that area to the source, noised to the step); white samples freely.',
   version: 1,
   inputs: {

@@ -7,7 +7,8 @@ export default defineNode({
   displayName: 'Text Encode',
   category: 'limelight/conditioning',
   description:
-    "Encodes a prompt with the model's text encoder (77 CLIP tokens) and records which tokens each word became. On an SDXL model: both encoders' penultimate layers and the pooled projection; an empty prompt is zeros, as SDXL pipelines make an empty negative.",
+    "Encodes a prompt with the model's text encoder (77 CLIP tokens) and records which tokens each word became. On an SDXL model: both encoders' penultimate layers and the pooled projection; an empty prompt is zeros, as SDXL pipelines make an empty negative. " +
+    "On an SD3 model: both CLIPs' penultimate layers, then T5's 256 tokens when the model has text_encoder_3 (zeros otherwise); the empty prompt is encoded.",
   version: 1,
   inputs: {
     required: {

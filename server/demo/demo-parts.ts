@@ -21,7 +21,7 @@ function hashUnit(a: number, b: number): number {
   return ((h >>> 0) / 4294967295) * 2 - 1;
 }
 
-function tokenEmbeddings(vocabulary: DemoVocabulary): Float32Array {
+export function tokenEmbeddings(vocabulary: DemoVocabulary): Float32Array {
   const ids = Object.values(vocabulary.vocab);
   const table = new Float32Array(ids.length * CONTEXT_DIM);
   for (const [token, id] of Object.entries(vocabulary.vocab)) {
@@ -37,7 +37,7 @@ function tokenEmbeddings(vocabulary: DemoVocabulary): Float32Array {
   return table;
 }
 
-function positionEmbeddings(): Float32Array {
+export function positionEmbeddings(): Float32Array {
   const table = new Float32Array(MAX_TOKENS * CONTEXT_DIM);
   for (let p = 0; p < MAX_TOKENS; p++) {
     for (let d = EMBEDDING.signature; d < CONTEXT_DIM; d++) table[p * CONTEXT_DIM + d] = 0.05 * hashUnit(1000 + p, d);

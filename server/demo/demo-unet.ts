@@ -34,7 +34,7 @@ const SELF_CONTEXT = 0.25;
 /** Attention blocks (down 64², down 32², up 64²): each has `transformerDepth` transformer blocks. */
 const ATTENTION_BLOCKS = 3;
 
-function matrix(rows: number, cols: number, entry: (r: number, c: number) => number): Float32Array {
+export function matrix(rows: number, cols: number, entry: (r: number, c: number) => number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = entry(r, c);
   return out;

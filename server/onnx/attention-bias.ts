@@ -17,6 +17,12 @@ export function gridSize(latentSide: number, divisor: number): number {
   return Math.max(1, Math.ceil(latentSide / divisor));
 }
 
+/** Where the prompt's tokens lie among a score row's columns. */
+export interface ColumnLayout {
+  count: number;
+  textStart: number;
+}
+
 /** One injection: a mask at any resolution (white = 1 = attend), its weight and token gate. */
 export interface Injection {
   mask: Float32Array;
@@ -101,16 +107,20 @@ export class FrameBias {
     return gridSize(this.latentWidth, divisor) * gridSize(this.latentHeight, divisor);
   }
 
-  /** Writes this input's block of one batch row into `out` at `offset` (see BiasInputKind). */
-  writeInto(input: BiasInput, tokens: number, out: Float32Array, offset: number): void {
+  /**
+   * Writes this input's block of one batch row into `out` at `offset` (see BiasInputKind). The prompt's
+   * tokens are columns `textStart` … of `columns` (joint attention: after the image tokens, whose
+   * columns stay 0, as do the text rows after the image rows).
+   */
+  writeInto(input: BiasInput, columns: ColumnLayout, out: Float32Array, offset: number): void {
     if (input.kind === 'token-factors') {
-      this.gates.forEach((gate, i) => out.set(gate, offset + i * tokens));
+      this.gates.forEach((gate, i) => out.set(gate, offset + i * columns.count + columns.textStart));
       return;
     }
     const rows = this.perDivisor.get(input.divisor);
     if (!rows) return;
     if (input.kind === 'query-factors') this.writeQueryFactors(rows, out, offset);
-    else this.writeBias(rows, tokens, out, offset);
+    else this.writeBias(rows, columns, out, offset);
   }
 
   /** L as [HW, r]: query q's factor for injection i at q·r + i. */
@@ -122,15 +132,15 @@ export class FrameBias {
   }
 
   /** The [HW, T] bias, Σᵢ Lᵢ[q]·Gᵢ[k]. */
-  private writeBias(rows: readonly Float32Array[], tokens: number, out: Float32Array, offset: number): void {
+  private writeBias(rows: readonly Float32Array[], columns: ColumnLayout, out: Float32Array, offset: number): void {
     rows.forEach((row, i) => {
       const gate = this.gates[i];
       const queries = row.length;
       for (let q = 0; q < queries; q++) {
         const factor = row[q];
         if (factor === 0) continue;
-        const base = offset + q * tokens;
-        for (let k = 0; k < tokens; k++) out[base + k] += factor * gate[k];
+        const base = offset + q * columns.count + columns.textStart;
+        for (let k = 0; k < gate.length; k++) out[base + k] += factor * gate[k];
       }
     });
   }
@@ -143,9 +153,12 @@ export class FrameBias {
  */
 export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)[], tokens: number): { data: Float32Array | Uint16Array; dims: number[]; type: 'float32' | 'float16' } {
   const sample = frames.find((f) => f !== null);
-  const queries = sample ? sample.queries(input.divisor) : 1;
+  const imageTokens = sample ? sample.queries(input.divisor) : 1;
   const rank = sample?.rank ?? 1;
-  const [rows, columns] = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[input.kind];
+  // Joint attention's rows and columns are the image tokens, then the text tokens.
+  const layout: ColumnLayout = input.joint ? { count: imageTokens + tokens, textStart: imageTokens } : { count: tokens, textStart: 0 };
+  const queries = input.joint ? layout.count : imageTokens;
+  const [rows, columns] = { bias: [queries, layout.count], 'query-factors': [queries, rank], 'token-factors': [rank, layout.count] }[input.kind];
   const rowSize = rows * columns;
   const data = new Float32Array(frames.length * rowSize);
   frames.forEach((frame, b) => {
@@ -153,7 +166,7 @@ export function biasTensor(input: BiasInput, frames: readonly (FrameBias | null)
     // Frames that share a mask share a FrameBias: copy its block instead of computing it again.
     const same = frames.indexOf(frame);
     if (same < b) data.copyWithin(b * rowSize, same * rowSize, (same + 1) * rowSize);
-    else frame.writeInto(input, tokens, data, b * rowSize);
+    else frame.writeInto(input, layout, data, b * rowSize);
   });
   const dims = [frames.length, 1, rows, columns];
   return input.elemType === TensorProto_DataType.FLOAT16 ? { data: toHalfArray(data), dims, type: 'float16' } : { data, dims, type: 'float32' };

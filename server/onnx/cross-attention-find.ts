@@ -5,9 +5,9 @@
 import type { ModelProto, NodeProto } from 'onnx-buf';
 import { TensorProto_DataType } from 'onnx-buf';
 import { GraphIndex } from './graph-index.ts';
+import { isJointKeys, LATENT_INPUTS } from './joint-attention-find.ts';
 
 export const ENCODER_INPUT = 'encoder_hidden_states';
-export const SAMPLE_INPUT = 'sample';
 
 export type AttentionShape = 'sdpa-4d' | 'legacy-3d' | 'fused-mha';
 
@@ -22,6 +22,11 @@ export interface CrossAttentionLayer {
   heads: number | null;
   /** The layer's query grid is the latent grid divided by this (1 = full latent resolution). */
   divisor: number;
+  /**
+   * SD3's joint attention: queries and keys are [image tokens, text tokens]; the bias applies to the
+   * image rows × text columns only.
+   */
+  joint?: boolean;
 }
 
 /** Ops that move or scale tensors without mixing in other data; the key branch runs through them. */
@@ -103,9 +108,10 @@ export class CrossAttentionSearch {
     const matmul = this.index.producer(product);
     if (!matmul || matmul.opType !== 'MatMul') return null;
     const key = this.walkLayout(matmul.input[1], LAYOUT_OPS);
-    if (!this.isEncoderProjection(key.stop)) return null;
     const rank = [product, ...matmul.input].map((t) => this.index.dims(t)?.length).find((r) => r !== undefined);
     if (rank !== 3 && rank !== 4) return null;
+    const joint = !this.isEncoderProjection(key.stop) && isJointKeys(this.index, key.stop, key.path.some((n) => n.opType === 'Reshape'), rank);
+    if (!joint && !this.isEncoderProjection(key.stop)) return null;
     const shape: AttentionShape = rank === 3 ? 'legacy-3d' : 'sdpa-4d';
     const query = this.walkLayout(matmul.input[0], LAYOUT_OPS).stop;
     return {
@@ -115,6 +121,7 @@ export class CrossAttentionSearch {
       scoresType: this.floatTypeOf(scores),
       heads: this.headsFrom(key.path),
       divisor: this.divisorOf(this.projectionInput(query) ?? query),
+      ...(joint && { joint }),
     };
   }
 
@@ -132,7 +139,10 @@ export class CrossAttentionSearch {
     const key = node.input[1];
     if (!key) return null;
     const walked = this.walkLayout(key, LAYOUT_OPS);
-    if (!this.isEncoderProjection(walked.stop) && walked.stop !== ENCODER_INPUT) return null;
+    const cross = this.isEncoderProjection(walked.stop) || walked.stop === ENCODER_INPUT;
+    // The fused op takes [batch, tokens, channels]: joint keys are concatenated on axis 1.
+    const joint = !cross && isJointKeys(this.index, walked.stop, true, 3);
+    if (!cross && !joint) return null;
     const query = this.walkLayout(node.input[0], LAYOUT_OPS).stop;
     return {
       nodeName: node.name,
@@ -141,6 +151,7 @@ export class CrossAttentionSearch {
       scoresType: this.floatTypeOf(node.input[0]),
       heads: this.index.attributeInt(node, 'num_heads') ?? null,
       divisor: this.divisorOf(this.projectionInput(query) ?? query),
+      ...(joint && { joint }),
     };
   }
 
@@ -164,8 +175,8 @@ export class CrossAttentionSearch {
   }
 
   /**
-   * How much smaller than the latent grid this tensor's spatial grid is: walks back to the `sample`
-   * input counting stride-2 convolutions/pools (÷2) and resizes (×2). Every path to `sample` agrees,
+   * How much smaller than the latent grid this tensor's spatial grid is: walks back to the latent
+   * input (`sample`, a transformer's `hidden_states`) counting stride-2 convolutions/pools (÷2) and resizes (×2). Every path to `sample` agrees,
    * so the first one found is enough.
    */
   divisorOf(tensor: string): number {
@@ -173,7 +184,7 @@ export class CrossAttentionSearch {
     const seen = new Set<string>();
     while (stack.length > 0) {
       const { tensor: current, log2 } = stack.pop()!;
-      if (current === SAMPLE_INPUT) return 2 ** Math.max(0, log2);
+      if (LATENT_INPUTS.has(current)) return 2 ** Math.max(0, log2);
       if (seen.has(current)) continue;
       seen.add(current);
       const node = this.index.producer(current);

@@ -24,7 +24,7 @@ import { tensorNumbers } from './static-shapes.ts';
 import { LimelightError } from '../errors.ts';
 
 /** Bump when the surgery changes: patched files are cached under it. */
-export const SURGERY_VERSION = 3;
+export const SURGERY_VERSION = 4;
 export const BIAS_METADATA_KEY = 'limelight.cross_attention_bias';
 
 /**
@@ -43,6 +43,11 @@ export interface BiasInput {
   divisor: number;
   elemType: TensorProto_DataType;
   layers: number;
+  /**
+   * Joint attention (SD3): rows and columns are [image tokens, text tokens]; the sampler feeds query
+   * factors that are 0 on the text rows and token factors that are 0 on the image columns.
+   */
+  joint?: boolean;
 }
 
 export interface PatchResult {
@@ -62,12 +67,16 @@ function dimension(value: string | number) {
 
 function biasInputFor(layer: CrossAttentionLayer, kind: BiasInputKind): BiasSpec {
   const fp16 = layer.scoresType === TensorProto_DataType.FLOAT16 ? '_fp16' : '';
-  return { name: `limelight_attention_${kind.replace('-', '_')}_d${layer.divisor}${fp16}`, kind, divisor: layer.divisor, elemType: layer.scoresType };
+  const joint = layer.joint ? '_joint' : '';
+  const name = `limelight_attention_${kind.replace('-', '_')}${joint}_d${layer.divisor}${fp16}`;
+  return { name, kind, divisor: layer.divisor, elemType: layer.scoresType, ...(layer.joint && { joint: true }) };
 }
 
 function graphInput(bias: BiasSpec) {
   const lead = [dimension('bias_batch'), dimension(1)];
-  const [queries, rank, tokens] = [dimension(`bias_hw_d${bias.divisor}`), dimension('bias_rank'), dimension('bias_tokens')];
+  const [queries, rank, tokens] = bias.joint
+    ? [dimension(`bias_joint_d${bias.divisor}`), dimension('bias_rank'), dimension(`bias_joint_d${bias.divisor}`)]
+    : [dimension(`bias_hw_d${bias.divisor}`), dimension('bias_rank'), dimension('bias_tokens')];
   const trailing = { bias: [queries, tokens], 'query-factors': [queries, rank], 'token-factors': [rank, tokens] }[bias.kind];
   return create(ValueInfoProtoSchema, {
     name: bias.name,

@@ -32,6 +32,7 @@ const DATA_TYPES: Record<ValueType, TensorProto_DataType> = {
 };
 
 export const OPSET = 17;
+const CONTRIB_DOMAIN = 'com.microsoft';
 
 export interface ExternalDataOptions {
   /** File name beside model.onnx, e.g. `weights.pb` or `model.onnx_data`. */
@@ -141,6 +142,13 @@ export class GraphBuilder {
     return this.opN(type, inputs, attributes, output === undefined ? 1 : [output])[0];
   }
 
+  /** An onnxruntime contrib op (domain com.microsoft, e.g. the fused MultiHeadAttention); one output. */
+  contribOp(type: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
+    const [output] = this.opN(type, inputs, attributes);
+    this.nodes[this.nodes.length - 1].domain = CONTRIB_DOMAIN;
+    return output;
+  }
+
   /** Serializes the model; with `external`, large initializers move to a separate data file. */
   build(external?: ExternalDataOptions): BuiltModel {
     const chunks: Uint8Array[] = [];
@@ -167,7 +175,10 @@ export class GraphBuilder {
       irVersion: 8n,
       producerName: 'limelight',
       producerVersion: '1',
-      opsetImport: [{ domain: '', version: BigInt(OPSET) }],
+      opsetImport: [
+        { domain: '', version: BigInt(OPSET) },
+        ...(this.nodes.some((n) => n.domain === CONTRIB_DOMAIN) ? [{ domain: CONTRIB_DOMAIN, version: 1n }] : []),
+      ],
       graph: { name: this.name, node: this.nodes, initializer: initializers, input: this.inputs, output: this.outputs },
     });
     const externalData = external ? concat(chunks, offset) : undefined;

@@ -68,7 +68,9 @@ async function describeCrossAttention(unetFile: string, vaeDownFactor: number, c
     groups.set(key, [...(groups.get(key) ?? []), layer]);
   }
   const latentSide = REFERENCE_SIZE / vaeDownFactor;
-  const lines = [`  cross-attention: ${layers.length} layers (query lengths at ${REFERENCE_SIZE}×${REFERENCE_SIZE}, latent ${latentSide}×${latentSide})`];
+  const joint = layers.filter((l) => l.joint).length;
+  const kinds = joint === 0 ? 'cross-attention' : joint === layers.length ? 'joint attention (image queries × text keys biased)' : `cross- and joint attention (${joint} joint)`;
+  const lines = [`  ${kinds}: ${layers.length} layers (query lengths at ${REFERENCE_SIZE}×${REFERENCE_SIZE}, latent ${latentSide}×${latentSide})`];
   for (const group of groups.values()) {
     const { divisor, shape, heads } = group[0];
     const side = gridSize(latentSide, divisor);
@@ -100,7 +102,8 @@ export interface ModelReport {
 export async function inspectModel(dir: string, device: Device = 'auto'): Promise<ModelReport> {
   const { model, clip, vae, provider, warnings } = await loadModel(dir, device);
   const unetConfig = readUNetConfig(path.dirname(model.unetFile));
-  const parts = [model.unetFile, clip.textEncoderFile, ...(clip.second ? [clip.second.textEncoderFile] : []), ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
+  const textEncoders = [clip.textEncoderFile, ...(clip.second ? [clip.second.textEncoderFile] : []), ...(clip.sd3 ? [clip.sd3.clipG.file, ...(clip.sd3.t5 ? [clip.sd3.t5.file] : [])] : [])];
+  const parts = [model.unetFile, ...textEncoders, ...(vae.encoderFile ? [vae.encoderFile] : []), vae.decoderFile];
   const lines = [`${model.name}  (${dir})`, `family: ${FAMILY_NAMES[model.family]}`, 'parts:'];
   for (const file of parts) lines.push(...(await describePart(dir, file, device)));
   const tokenizer = tokenizerFor(clip.tokenizerDir);
@@ -114,9 +117,16 @@ export async function inspectModel(dir: string, device: Device = 'auto'): Promis
     `  encoder_hidden_states width: ${u.contextDim ?? 'dynamic'}${u.timestepCondDim ? `; timestep_cond (LCM guidance embedding) ${u.timestepCondDim}` : ''}`,
     `  text encoder: input_ids ${clip.signature.idsType}; tokenizer BOS ${tokenizer.bosId}, EOS ${tokenizer.eosId}, pad ${tokenizer.padId}, length ${tokenizer.maxLength}`,
     ...(clip.second ? [sdxlConditioningLine(clip)] : []),
-    `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}, latent channels ${vae.latentChannels}, ` +
+    `  vae: down-factor ${vae.downFactor}, scaling_factor ${vae.scalingFactor}${vae.shiftFactor ? `, shift_factor ${vae.shiftFactor}` : ''}, latent channels ${vae.latentChannels}, ` +
       (vae.encoder ? `encoder output ${vae.encoder.output}` : 'no encoder (text-to-image only)'),
-    `  scheduler: ${s.betaSchedule} β ${s.betaStart}–${s.betaEnd} over ${s.numTrainTimesteps}, ${s.predictionType}, ${s.timestepSpacing} spacing, steps_offset ${s.stepsOffset}`,
+    model.flow
+      ? `  scheduler: FlowMatchEulerDiscrete, shift ${model.flow.shift} over ${model.flow.numTrainTimesteps} (velocity prediction, timestep = σ·${model.flow.numTrainTimesteps})`
+      : `  scheduler: ${s.betaSchedule} β ${s.betaStart}–${s.betaEnd} over ${s.numTrainTimesteps}, ${s.predictionType}, ${s.timestepSpacing} spacing, steps_offset ${s.stepsOffset}`,
+    ...(clip.sd3
+      ? [
+          `  prompt: CLIP-L + CLIP-G penultimate states zero-padded to ${clip.sd3.contextDim}, then ${clip.sd3.t5 ? `T5's ${clip.sd3.t5Length} tokens` : `${clip.sd3.t5Length} zero tokens (no text_encoder_3)`}; pooled ${model.pooledDim ?? 'dynamic'}`,
+        ]
+      : []),
     `  latent sides: multiples of ${model.latentMultiple} (${unetConfig.latentMultipleSource}); images are padded to multiples of ${vae.downFactor * model.latentMultiple} px and cropped back`,
   );
   const crossAttention = await describeCrossAttention(model.unetFile, vae.downFactor, unetConfig.heads);

@@ -13,7 +13,7 @@ export class ModelContractError extends LimelightError {
   }
 }
 
-const FLOAT_TYPES = ['float32', 'float16'] as const;
+export const FLOAT_TYPES = ['float32', 'float16'] as const;
 
 function describe(value: TensorMetadata): string {
   return `${value.type} [${value.shape.join(', ')}]`;
@@ -23,7 +23,7 @@ function names(values: Metadata): string {
   return values.map((v) => v.name).join(', ') || '(none)';
 }
 
-class PartChecker {
+export class PartChecker {
   constructor(
     private readonly file: string,
     private readonly inputs: Metadata,

@@ -37,8 +37,16 @@ export interface KeptSource {
   noise: Float32Array;
 }
 
-/** x ← m·x + (1 − m)·(source + σ·noise) on every channel, in place; cells with m = 1 are left as they are. */
-export function resetKeptArea(x: Float32Array, kept: KeptSource, sigma: number): void {
+/** What each frame of a batch keeps (none without a keep-mask): its grid, its source latent and its initial noise. */
+export function keptSources(keepMask: LatentKeepMask | undefined, frames: readonly number[], source: (frame: number) => Float32Array, initialNoise: readonly Float32Array[]): (KeptSource | undefined)[] {
+  return frames.map((f, i) => (keepMask ? { grid: keepMask.forFrame(f), source: source(f), noise: initialNoise[i] } : undefined));
+}
+
+/**
+ * x ← m·x + (1 − m)·(a·source + σ·noise) on every channel, in place; cells with m = 1 are left as they are.
+ * a = 1 in k-diffusion's σ-space; flow matching (SD3) noises as (1 − σ)·source + σ·noise.
+ */
+export function resetKeptArea(x: Float32Array, kept: KeptSource, sigma: number, sourceScale = 1): void {
   const { grid, source, noise } = kept;
   const pixels = grid.length;
   for (let offset = 0; offset < x.length; offset += pixels) {
@@ -46,7 +54,7 @@ export function resetKeptArea(x: Float32Array, kept: KeptSource, sigma: number):
       const m = grid[p];
       if (m >= 1) continue;
       const j = offset + p;
-      x[j] = m * x[j] + (1 - m) * (source[j] + sigma * noise[j]);
+      x[j] = m * x[j] + (1 - m) * (sourceScale * source[j] + sigma * noise[j]);
     }
   }
 }

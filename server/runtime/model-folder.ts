@@ -7,12 +7,14 @@ import { checkTextEncoder, checkUNet, checkVaeDecoder, checkVaeEncoder, ModelCon
 import { parseSchedulerConfig, type SchedulerConfig } from './schedule.ts';
 import { sessions, type Device, type Provider } from './sessions.ts';
 import { checkSdxlTextEncoder, checkSdxlUNetInputs, readSdxlParts, SDXL_UNET_INPUTS, type SdxlParts } from './families/sdxl.ts';
+import { loadSd3Model } from './families/sd3.ts';
 import type { ClipModel, DiffusionModel, ModelFamily, VaeModel } from './model-values.ts';
 
 type Metadata = readonly InferenceSession.ValueMetadata[];
 
 export interface VaeConfig {
   scalingFactor: number;
+  shiftFactor: number;
   downFactor: number;
   latentChannels: number;
 }
@@ -83,7 +85,7 @@ export function listModelFolders(modelsDir: string): string[] {
     .sort();
 }
 
-function readJsonObject(file: string): Record<string, unknown> {
+export function readJsonObject(file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -110,7 +112,7 @@ export function detectFamily(dir: string): ModelFamily {
   return existsSync(path.join(dir, 'text_encoder_2')) ? 'sdxl' : 'sd';
 }
 
-function readVaeConfig(dir: string): VaeConfig {
+export function readVaeConfig(dir: string): VaeConfig {
   const file = ['vae_decoder', 'vae_encoder', 'vae'].map((part) => path.join(dir, part, 'config.json')).find(existsSync);
   const config = file ? readJsonObject(file) : {};
   const blocks = Array.isArray(config.block_out_channels) ? config.block_out_channels.length : 4;
@@ -118,6 +120,7 @@ function readVaeConfig(dir: string): VaeConfig {
   const channels = config.latent_channels;
   return {
     scalingFactor: typeof scaling === 'number' && scaling > 0 ? scaling : 0.18215,
+    shiftFactor: typeof config.shift_factor === 'number' ? config.shift_factor : 0,
     downFactor: 2 ** Math.max(blocks - 1, 0),
     latentChannels: typeof channels === 'number' && channels > 0 ? channels : 4,
   };
@@ -171,21 +174,48 @@ export interface LoadedModel {
   warnings: string[];
 }
 
-/** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
-export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
-  const folder = readModelFolder(dir);
-  const warnings = new Set<string>();
-  const inspect = async <T>(file: string, check: (relative: string, inputs: Metadata, outputs: Metadata) => T): Promise<{ signature: T; provider: Provider }> => {
+type PartCheck<T> = (relative: string, inputs: Metadata, outputs: Metadata) => T;
+
+/** Opens (or reuses) a part's session on `device` and checks its inputs and outputs; provider fallbacks go to `warnings`. */
+export function partInspector(dir: string, device: Device, warnings: Set<string>) {
+  return async <T>(file: string, check: PartCheck<T>): Promise<{ signature: T; provider: Provider }> => {
     const lease = await sessions.acquire(file, device);
     try {
       if (lease.warning) warnings.add(lease.warning);
-      const relative = `${folder.name}/${path.relative(dir, file)}`;
-      const signature = check(relative, lease.session.inputMetadata, lease.session.outputMetadata);
-      return { signature, provider: lease.provider };
+      const relative = `${path.basename(dir)}/${path.relative(dir, file)}`;
+      return { signature: check(relative, lease.session.inputMetadata, lease.session.outputMetadata), provider: lease.provider };
     } finally {
       lease.release();
     }
   };
+}
+
+export interface VaeParts {
+  family: ModelFamily;
+  name: string;
+  device: Device;
+  encoderFile?: string;
+  decoderFile: string;
+  config: VaeConfig;
+  /** The folder's denoiser takes latent sides that are multiples of this. */
+  latentMultiple: number;
+}
+
+/** The VAE value of a folder, its decoder (and encoder, when there is one) checked. */
+export async function loadVae(inspect: ReturnType<typeof partInspector>, parts: VaeParts): Promise<VaeModel> {
+  const channels = parts.config.latentChannels;
+  const decoder = await inspect(parts.decoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
+  const encoder = parts.encoderFile ? await inspect(parts.encoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
+  const { family, name, device, encoderFile, decoderFile, config, latentMultiple } = parts;
+  return { kind: 'vae', family, name, encoderFile, decoderFile, device, encoder: encoder?.signature, decoder: decoder.signature, ...config, latentMultiple };
+}
+
+/** Creates (or reuses) each part's session on `device` and checks its inputs and outputs. */
+export async function loadModel(dir: string, device: Device): Promise<LoadedModel> {
+  if (existsSync(dir) && detectFamily(dir) === 'sd3') return loadSd3Model(dir, device);
+  const folder = readModelFolder(dir);
+  const warnings = new Set<string>();
+  const inspect = partInspector(dir, device, warnings);
   const channels = folder.vae.latentChannels;
   const { family, sdxl } = folder;
   const unet = await inspect(folder.unetFile, (f, i, o) => {
@@ -194,8 +224,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
   });
   const text = await inspect(folder.textEncoderFile, sdxl ? checkSdxlTextEncoder(false) : checkTextEncoder);
   const text2 = sdxl && (await inspect(sdxl.textEncoder2File, checkSdxlTextEncoder(true)));
-  const decoder = await inspect(folder.vaeDecoderFile, (f, i, o) => checkVaeDecoder(f, i, o, channels));
-  const encoder = folder.vaeEncoderFile ? await inspect(folder.vaeEncoderFile, (f, i, o) => checkVaeEncoder(f, i, o, channels)) : undefined;
+  const vae = await loadVae(inspect, { family, name: folder.name, device, encoderFile: folder.vaeEncoderFile, decoderFile: folder.vaeDecoderFile, config: folder.vae, latentMultiple: folder.unet.latentMultiple });
   const { contextDim } = unet.signature;
   const [width1, width2] = [text.signature.hiddenSize, text2 ? text2.signature.hiddenSize : 0];
   const hiddenSize = width1 !== undefined && width2 !== undefined ? width1 + width2 : undefined;
@@ -228,18 +257,7 @@ export async function loadModel(dir: string, device: Device): Promise<LoadedMode
       signature: text.signature,
       ...(sdxl && text2 && { second: { textEncoderFile: sdxl.textEncoder2File, tokenizerDir: sdxl.tokenizer2Dir, signature: text2.signature } }),
     },
-    vae: {
-      kind: 'vae',
-      family,
-      name: folder.name,
-      encoderFile: folder.vaeEncoderFile,
-      decoderFile: folder.vaeDecoderFile,
-      device,
-      encoder: encoder?.signature,
-      decoder: decoder.signature,
-      ...folder.vae,
-      latentMultiple: folder.unet.latentMultiple,
-    },
+    vae,
     provider: unet.provider,
     warnings: [...warnings],
   };

@@ -7,6 +7,8 @@ import type { SchedulerConfig } from './schedule.ts';
 import type { Device, Provider } from './sessions.ts';
 import type { WordTokens } from './tokenizer.ts';
 import type { FrameAxis } from '../frame-axis.ts';
+import type { Sd3TextEncoders } from './families/sd3-values.ts';
+import type { FlowMatchConfig } from './flow-matching.ts';
 
 /** The model family, from the folder (model_index.json `_class_name`, else the parts present). */
 export type ModelFamily = 'sd' | 'sdxl' | 'sd3';
@@ -51,7 +53,10 @@ export interface Conditioning {
   readonly embeddings: Float32Array;
   /** The empty prompt's embeddings: the unconditional half of CFG when no negative is connected. */
   readonly emptyPrompt: Float32Array;
-  /** SDXL: the second text encoder's pooled projection (`text_embeds`), and the empty prompt's (zeros). */
+  /**
+   * The pooled embedding of the prompt and of the empty prompt: SDXL's second encoder's `text_embeds`
+   * (the empty prompt's zeros); SD3's both CLIPs' `text_embeds` side by side (the empty prompt encoded).
+   */
   readonly pooled?: Float32Array;
   readonly emptyPooled?: Float32Array;
 }
@@ -101,6 +106,10 @@ export interface DiffusionModel {
   /** Image pixels per latent pixel: SDXL's micro-conditioning (`time_ids`) gives sizes in pixels. */
   readonly vaeDownFactor: number;
   readonly attention?: AttentionInjection;
+  /** SD3: the FlowMatchEulerDiscrete scheduler config; the Sampler then samples by flow matching. */
+  readonly flow?: FlowMatchConfig;
+  /** SD3: pooled_projections' width. */
+  readonly pooledDim?: number;
   /** The VAE of the same folder: the Sampler's live previews are fitted to its decoder (when someone watches). */
   readonly previewVae?: VaeModel;
 }
@@ -115,6 +124,8 @@ export interface ClipModel {
   readonly signature: TextEncoderSignature;
   /** SDXL's text_encoder_2 (with projection) and tokenizer_2. */
   readonly second?: SecondTextEncoder;
+  /** SD3: the second CLIP, the optional T5 and the context width (textEncoderFile is the first CLIP). */
+  readonly sd3?: Sd3TextEncoders;
 }
 
 export interface SecondTextEncoder {
@@ -133,6 +144,8 @@ export interface VaeModel {
   readonly encoder?: VaeEncoderSignature;
   readonly decoder: VaeDecoderSignature;
   readonly scalingFactor: number;
+  /** Subtracted before scaling on encode, added back on decode (SD3: 0.0609; 0 for SD 1.x/2.x). */
+  readonly shiftFactor: number;
   /** Image pixels per latent pixel: 2^(len(block_out_channels) − 1). */
   readonly downFactor: number;
   readonly latentChannels: number;

@@ -70,3 +70,24 @@ export function gaussianNoise(seed: number, stream: number, length: number): Flo
 export function noiseStream(step: number, frame: number, perFrame: boolean): number {
   return mix(step, perFrame ? frame + 1 : 0);
 }
+
+/** A sampling run's noise: per (step, frame) stream; streams shared by every frame are generated once per clip. */
+export class ClipNoise {
+  private readonly cache = new Map<number, Float32Array>();
+
+  constructor(
+    private readonly seed: number,
+    private readonly size: number,
+    private readonly perFrame: boolean,
+  ) {}
+
+  at(step: number, frame: number): Float32Array {
+    const stream = noiseStream(step, frame, this.perFrame);
+    let values = this.cache.get(stream);
+    if (!values) {
+      values = gaussianNoise(this.seed, stream, this.size);
+      if (!this.perFrame) this.cache.set(stream, values);
+    }
+    return values;
+  }
+}

@@ -37,7 +37,8 @@ export interface PlanOptions {
 
 const LCM_ORIGINAL_STEPS = 50;
 
-function stepsToRun(steps: number, denoise: number): number {
+/** img2img: the last max(1, ⌊steps × denoise⌋) steps of a schedule run. */
+export function stepsToRun(steps: number, denoise: number): number {
   return Math.max(1, Math.min(steps, Math.floor(steps * denoise + 1e-9)));
 }
 

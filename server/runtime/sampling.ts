@@ -9,13 +9,14 @@ import type { MaskBatch } from '../masks/mask-batch.ts';
 import { maskCountProblem, spanOf } from '../masks/mask-frames.ts';
 import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds, checkAttention } from './attention-feeds.ts';
-import { LatentKeepMask, resetKeptArea, type KeptSource } from './keep-mask.ts';
-import { gaussianNoise, noiseStream } from './noise.ts';
+import { keptSources, LatentKeepMask, resetKeptArea } from './keep-mask.ts';
+import { ClipNoise } from './noise.ts';
 import { ancestralStep, epsilonFromOutput, inputScale, lcmStep, planSampling, type SamplerName, type SamplingPlan } from './samplers.ts';
 import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
 import { readFloats } from './tensors.ts';
 import { isGuided, promptFeeds, stepFeeds, unconditionalOf, type Unconditional } from './unet-feeds.ts';
+import { sampleFlowMatching } from './flow-sampling.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
 
 export interface SampleOptions {
@@ -101,15 +102,26 @@ export async function sampleLatents(
   hooks: SampleHooks = {},
 ): Promise<LatentBatch> {
   checkSamplingInputs(model, positive, negative, latent, options.keepMask);
+  if (model.flow) return sampleFlowMatching({ ...model, flow: model.flow }, positive, negative, latent, options, hooks);
+  return sampleInBatches(model, latent, options.batchSize, (session) => new SamplingRun(session, model, positive, unconditionalOf(positive, negative), latent, options, hooks));
+}
+
+/** Samples the clip in batches of `batchSize` frames with one run over the model's session (held meanwhile). */
+export async function sampleInBatches(
+  model: DiffusionModel,
+  latent: LatentBatch,
+  batchSize: number,
+  start: (session: InferenceSession) => { sampleFrames(frames: readonly number[]): Promise<Float32Array[]> },
+): Promise<LatentBatch> {
   const lease = await sessions.acquire(model.unetFile, model.device);
   try {
-    const run = new SamplingRun(lease.session, model, positive, unconditionalOf(positive, negative), latent, options, hooks);
+    const run = start(lease.session);
     // Frames are numbered on the clip (a streamed chunk starts at its axis), so noise and masks follow the frame, not the chunk.
     const first = latent.axis?.start ?? 0;
     const end = first + latent.frames.length;
     const out: Float32Array[] = [];
-    for (let start = first; start < end; start += options.batchSize) {
-      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(options.batchSize, end - start) }, (_, i) => start + i))));
+    for (let frame = first; frame < end; frame += batchSize) {
+      out.push(...(await run.sampleFrames(Array.from({ length: Math.min(batchSize, end - frame) }, (_, i) => frame + i))));
     }
     return {
       channels: latent.channels,
@@ -132,8 +144,7 @@ class SamplingRun {
   private readonly size: number;
   private readonly calls: number;
   private callsDone = 0;
-  /** Streams repeat across batches when every frame shares one noise: each is generated once per clip. */
-  private readonly noiseCache = new Map<number, Float32Array>();
+  private readonly noise: ClipNoise;
   /** The UNet's `sample` input, sized for the largest batch and rewritten in place before every call. */
   private readonly sample: Float32Array;
   private readonly keepMask?: LatentKeepMask;
@@ -156,21 +167,12 @@ class SamplingRun {
     this.clipFrames = latent.axis?.frames ?? latent.frames.length;
     this.guided = isGuided(model, options.cfg);
     this.size = latent.channels * latent.height * latent.width;
+    this.noise = new ClipNoise(options.seed, this.size, options.noisePerFrame);
     this.calls = Math.ceil(latent.frames.length / options.batchSize) * this.plan.timesteps.length;
     const largestBatch = Math.min(options.batchSize, latent.frames.length);
     this.sample = new Float32Array((this.guided ? 2 : 1) * largestBatch * this.size);
     if (options.keepMask) this.keepMask = new LatentKeepMask(options.keepMask, latent.width, latent.height, this.clipFrames, latent.padding);
     if (model.attention) this.attention = new AttentionFeeds(model.attention, positive, latent.width, latent.height, this.clipFrames, latent.padding);
-  }
-
-  private noise(step: number, frame: number): Float32Array {
-    const stream = noiseStream(step, frame, this.options.noisePerFrame);
-    let values = this.noiseCache.get(stream);
-    if (!values) {
-      values = gaussianNoise(this.options.seed, stream, this.size);
-      if (!this.options.noisePerFrame) this.noiseCache.set(stream, values);
-    }
-    return values;
   }
 
   /** x·c_in(σ) into frame i's row of the UNet input, and into its conditional row too under CFG. */
@@ -196,10 +198,8 @@ class SamplingRun {
     const source = (f: number) => latent.frames[f - first];
     const rows = guided ? 2 * k : k;
     const lastStep = plan.timesteps.length - 1;
-    const initialNoise = frames.map((f) => this.noise(0, f));
-    const kept: (KeptSource | undefined)[] = frames.map((f, i) =>
-      this.keepMask ? { grid: this.keepMask.forFrame(f), source: source(f), noise: initialNoise[i] } : undefined,
-    );
+    const initialNoise = frames.map((f) => this.noise.at(0, f));
+    const kept = keptSources(this.keepMask, frames, source, initialNoise);
     const x = frames.map((f, i) => {
       const values = noised(source(f), initialNoise[i], plan.sigmas[0]);
       this.writeInput(values, i, k, plan.sigmas[0]);
@@ -224,7 +224,7 @@ class SamplingRun {
         const epsilon = guided ? guideInPlace(output, i, k, size, options.cfg) : output.subarray(i * size, (i + 1) * size);
         epsilonFromOutput(x[i], epsilon, sigma, model.scheduler.predictionType);
         if (i === 0 && this.hooks.preview?.due()) this.hooks.preview.show(denoisedEstimate(x[i], epsilon, sigma));
-        const fresh = wantsFresh ? this.noise(step + 1, frames[i]) : undefined;
+        const fresh = wantsFresh ? this.noise.at(step + 1, frames[i]) : undefined;
         if (plan.sampler === 'lcm') {
           lcmStep(x[i], epsilon, sigma, sigmaNext, timestep, sigmaNext > 0 ? mixNoise(initialNoise[i], fresh, plan.freshNoise) : undefined);
         } else {
@@ -264,7 +264,7 @@ class SamplingRun {
  * uncond + cfg·(cond − uncond) for frame i of a batch whose first k rows are unconditional, written over
  * its conditional row of the UNet output (ours to change); returns that row.
  */
-function guideInPlace(output: Float32Array, i: number, k: number, size: number, cfg: number): Float32Array {
+export function guideInPlace(output: Float32Array, i: number, k: number, size: number, cfg: number): Float32Array {
   const u = i * size;
   const c = (k + i) * size;
   for (let j = 0; j < size; j++) output[c + j] = output[u + j] + cfg * (output[c + j] - output[u + j]);

@@ -3,6 +3,7 @@ import { ClipTokenizer } from './tokenizer.ts';
 import { sessions } from './sessions.ts';
 import { integerTensor, readFloats } from './tensors.ts';
 import type { ClipModel, Conditioning } from './model-values.ts';
+import { encodeSd3Prompt } from './families/sd3-text.ts';
 
 const tokenizers = new Map<string, ClipTokenizer>();
 
@@ -16,6 +17,7 @@ export function tokenizerFor(dir: string): ClipTokenizer {
 }
 
 export async function encodePrompt(clip: ClipModel, text: string): Promise<Conditioning> {
+  if (clip.sd3) return encodeSd3Prompt(clip, clip.sd3, text);
   const tokenizer = tokenizerFor(clip.tokenizerDir);
   const prompt = tokenizer.encode(text);
   const empty = tokenizer.encode('');

@@ -1,5 +1,5 @@
 // IMAGE ↔ LATENT through the VAE parts, a few frames per session run. Latents are kept in the sampler's
-// space (VAE latents × scaling_factor); an 8-channel encoder output (mean ‖ logvar) contributes its mean.
+// space ((VAE latents − shift_factor) × scaling_factor); an 8-channel encoder output (mean ‖ logvar) contributes its mean.
 // Images of any size are padded to a size the model takes and the decoded frames cropped back.
 import { stopIfAborted } from './before-run.ts';
 import { sessions } from './sessions.ts';
@@ -57,7 +57,7 @@ export async function encodeImages(vae: VaeModel, images: ImageBatch, batchSize:
       latentWidth = w;
       for (let i = 0; i < batch.length; i++) {
         const frameValues = values.subarray(i * channels * h * w, (i * channels + kept) * h * w);
-        frames.push(frameValues.map((v) => v * vae.scalingFactor));
+        frames.push(frameValues.map((v) => (v - vae.shiftFactor) * vae.scalingFactor));
       }
       progress?.(frames.length, images.frames.length);
     }
@@ -79,7 +79,7 @@ export async function decodeLatents(vae: VaeModel, latents: LatentBatch, batchSi
       const batch = latents.frames.slice(start, start + batchSize);
       const input = new Float32Array(batch.length * size);
       batch.forEach((frame, i) => {
-        for (let j = 0; j < size; j++) input[i * size + j] = frame[j] / vae.scalingFactor;
+        for (let j = 0; j < size; j++) input[i * size + j] = frame[j] / vae.scalingFactor + vae.shiftFactor;
       });
       await stopIfAborted(signal);
       const result = await lease.session.run({ latent_sample: floatTensor(vae.decoder.floatType, input, [batch.length, channels, height, width]) });

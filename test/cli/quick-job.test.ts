@@ -92,6 +92,13 @@ describe('limelight run job.json --video clip.mp4', () => {
     expect((await decodeVideo(path.join(settings.folders.output, 'sdxl/clip_00001.mp4'), KEEP_ALL)).frames).toHaveLength(FRAMES);
   }, 120_000);
 
+  it('runs on the SD3 demo model too and names its family', async () => {
+    const result = await limelight(['run', writeJob('sd3.json', { ...JOB, model: 'limelight-demo-sd3' }), '--video', 'media/clip.mp4']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('model limelight-demo-sd3: Stable Diffusion 3');
+    expect((await decodeVideo(path.join(settings.folders.output, 'sd3/clip_00001.mp4'), KEEP_ALL)).frames).toHaveLength(FRAMES);
+  }, 120_000);
+
   it('errors name the key, the value and what is allowed (exit 2); a job without --video is a command-line error (exit 64)', async () => {
     const bad = writeJob('bad.json', { ...JOB, cross_attention_weight: 1.5, steps: '8', colour: 'red' });
     const invalid = await limelight(['run', bad, '--video', 'media/clip.mp4']);
@@ -154,7 +161,7 @@ describe('the quick job expansion', () => {
   });
 
   it('refuses a missing model, a mask that is not an image, video or folder, and a folder without images', async () => {
-    await expect(expand({ model: 'sd15' })).rejects.toThrow(/"model" is "sd15", which is not a model folder .* \(available: limelight-demo, limelight-demo-sdxl\)/);
+    await expect(expand({ model: 'sd15' })).rejects.toThrow(/"model" is "sd15", which is not a model folder .* \(available: limelight-demo, limelight-demo-sdxl, limelight-demo-sd3\)/);
     await expect(expand({ attention_mask: path.join(settings.folders.input, SAMPLE.manifest) })).rejects.toThrow(/is neither an image .* nor a video/);
     mkdirSync(path.join(root, 'empty'));
     await expect(expand({ attention_mask: '../empty' })).rejects.toThrow(`"attention_mask" is "../empty", but ${path.join(root, 'empty')} holds no mask images`);

@@ -18,6 +18,7 @@ import type { OutputFileRef } from '../../server/media/output-files.ts';
 import { decodeVideo, KEEP_ALL } from '../../server/media/video-decode.ts';
 import { exampleWorkflows } from '../../server/example-workflows.ts';
 import { DEMO_SDXL_MODEL_NAME } from '../../server/demo/demo-sdxl.ts';
+import { SD3_DEMO_MODEL_NAME } from '../../server/demo/demo-sd3.ts';
 
 const FRAMES = 24;
 const registry = new NodeRegistry(ALL_NODES);
@@ -80,6 +81,16 @@ const cases: [string, string, (prompt: Prompt) => void][] = [
     'professional-masked-v2v.json',
     (prompt) => {
       for (const node of Object.values(prompt)) if (node.class_type === 'LoadModel') node.inputs.model = DEMO_SDXL_MODEL_NAME;
+    },
+  ],
+  [
+    'professional on the SD3 demo (flow matching, joint attention), temperature 0.5 and a keep_mask',
+    'professional-masked-v2v.json',
+    (prompt) => {
+      for (const node of Object.values(prompt)) if (node.class_type === 'LoadModel') node.inputs.model = SD3_DEMO_MODEL_NAME;
+      const sampler = Object.values(prompt).find((node) => node.class_type === 'Sampler')!;
+      const mask = Object.entries(prompt).find(([, node]) => node.class_type === 'MaskFromImage')![0];
+      Object.assign(sampler.inputs, { sampler: 'euler_ancestral', temperature: 0.5, keep_mask: [mask, 0] });
     },
   ],
 ];

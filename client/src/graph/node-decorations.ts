@@ -138,10 +138,21 @@ function previewTop(node: LGraphNode): number {
   return bottom + 4;
 }
 
-/** The node height that leaves room for its preview: a frame or video, or its lines of text. */
+const PREVIEW_TEXT_FONT = '12px monospace';
+let textMeasurer: CanvasRenderingContext2D | null | undefined;
+
+/** Lines the preview text takes once wrapped to the preview's width (unwrapped where there is no DOM to measure with). */
+function previewTextLines(node: LGraphNode, text: string[]): number {
+  textMeasurer ??= typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
+  if (!textMeasurer || text.length === 0) return text.length;
+  textMeasurer.font = PREVIEW_TEXT_FONT;
+  return wrapLines(textMeasurer, text.join('\n'), node.size[0] - 8 - 12).length;
+}
+
+/** The node height that leaves room for its preview: a frame or video, or its lines of text (as wrapped). */
 export function nodeViewHeight(node: LGraphNode, view: NodeView): number {
   const media = view.previewCount(node) > 0 || view.previewVideos(node).length > 0;
-  const lines = view.previewText(node).length;
+  const lines = media ? 0 : previewTextLines(node, view.previewText(node));
   return previewTop(node) + (media ? PREVIEW_HEIGHT : Math.min(PREVIEW_HEIGHT, lines * TEXT_LINE_HEIGHT + 12));
 }
 
@@ -178,7 +189,7 @@ function drawPreview(node: LGraphNode & { previewFrame?: number }, ctx: CanvasRe
     ctx.fillStyle = '#1b1b1b';
     ctx.fillRect(x, y, w, h);
     ctx.fillStyle = '#e0e0e0';
-    ctx.font = '12px monospace';
+    ctx.font = PREVIEW_TEXT_FONT;
     drawWrapped(ctx, text.join('\n'), x + 6, y + 4, w - 12, y + h, TEXT_LINE_HEIGHT);
   }
 }

@@ -484,6 +484,7 @@ class PromptRun {
       node: blamed,
       executed: this.executed,
       currentInputs: blamed ? summariseInputs(blamed) : {},
+      withTraceback: node !== null,
     });
     this.emit({ type: 'execution_error', data });
     return { status: 'error', outputs: this.uiOutputs, executed: this.executed, cached, error: data };

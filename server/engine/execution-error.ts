@@ -9,9 +9,11 @@ export interface ExecutionErrorSource {
   node?: { id: string; type: string };
   executed?: string[];
   currentInputs?: Record<string, unknown>;
+  /** The error came from a node's code: its stack says where. Failures around the engine carry none (their stack is the server's own). */
+  withTraceback?: boolean;
 }
 
-export function executionError({ promptId, error, node, executed = [], currentInputs = {} }: ExecutionErrorSource): ExecutionErrorData {
+export function executionError({ promptId, error, node, executed = [], currentInputs = {}, withTraceback = false }: ExecutionErrorSource): ExecutionErrorData {
   return {
     prompt_id: promptId,
     node_id: node?.id ?? '',
@@ -20,7 +22,7 @@ export function executionError({ promptId, error, node, executed = [], currentIn
     executed,
     exception_message: error.message,
     exception_type: error.name,
-    traceback: (error.stack ?? '').split('\n').slice(1, 12).map((line) => line.trim()),
+    traceback: withTraceback ? (error.stack ?? '').split('\n').slice(1, 12).map((line) => line.trim()) : [],
     current_inputs: currentInputs,
     current_outputs: {},
     timestamp: Date.now(),

@@ -78,6 +78,8 @@ describe('restart', () => {
     const failed = history[cutOff.prompt_id];
     expect(failed.status).toMatchObject({ status_str: 'error', completed: false });
     expect(failed.status.messages).toEqual([['execution_error', expect.objectContaining({ exception_type: 'ServerRestart', prompt_id: cutOff.prompt_id })]]);
+    // The restart is the server's own doing: no stack of its code (and so no server path) in the history.
+    expect(failed.status.messages[0][1].traceback).toEqual([]);
     expect(failed.outputs).toEqual({});
     expect(failed.prompt.slice(0, 3)).toEqual([cutOff.number, cutOff.prompt_id, holdPrompt('cut off')]);
     expect(history[third.prompt_id].outputs['2'].text).toEqual(['third']);

@@ -9,13 +9,15 @@ import type { EventSink } from '../../common/events.ts';
 import type { NodeSetRef } from './node-set.ts';
 import { protocolProblem, RUNNER_PROTOCOL, versioned, type RunJob, type RunnerConfig, type RunnerReply, type RunnerRequest, type RunnerStats } from './protocol.ts';
 
+import { LimelightError } from '../errors.ts';
+
 const ENTRY = new URL('./runner-thread.js', import.meta.url);
 
 /** The runner thread died (an uncaught error, a failed start): the running prompt fails with this. */
-export class RunnerCrashedError extends Error {}
+export class RunnerCrashedError extends LimelightError {}
 
 /** The runner was stopped (the server shuts down) while a prompt ran. */
-export class RunnerStoppedError extends Error {}
+export class RunnerStoppedError extends LimelightError {}
 
 export interface RunnerOptions {
   nodes: NodeSetRef;

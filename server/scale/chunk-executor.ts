@@ -1,6 +1,7 @@
 // What a worker runs a chunk with, inside its inference thread: a module whose default export takes the
 // chunk's spec (bytes from the coordinator) and returns the chunk's result bytes. The thread keeps the
 // module, and so its loaded models, from one chunk to the next.
+import { LimelightError } from '../errors.ts';
 
 export interface ChunkExecutorContext {
   /** True once the coordinator asked to stop this chunk: check it before every model call. */
@@ -12,10 +13,9 @@ export interface ChunkExecutorContext {
 export type ChunkExecutor = (spec: Uint8Array, context: ChunkExecutorContext) => Promise<Uint8Array>;
 
 /** Thrown by an executor that stopped because `interrupted()` turned true. */
-export class ChunkInterrupted extends Error {
+export class ChunkInterrupted extends LimelightError {
   constructor() {
     super('interrupted');
-    this.name = 'ChunkInterrupted';
   }
 }
 

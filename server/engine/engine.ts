@@ -16,8 +16,7 @@ import { descendants, planStreams, type StreamRegion } from './stream-plan.ts';
 import { runStream, type KeptState } from './stream-run.ts';
 import type { FrameRange } from '../frame-axis.ts';
 import type { ClipProgress } from '../../common/events.ts';
-import type { ErrorDetail } from '../../common/node-errors.ts';
-import { frameCountRefusal, linkedValueError, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
+import { checkLinkedValue, frameCountRefusal, validatePrompt, type ValidationResult, type ValidNode } from './validate.ts';
 import { byteSize, deepFreeze, MutationGuard } from './cached-values.ts';
 import type { Folders, Logger } from '../config.ts';
 import { InternalError, LimelightError, NodeInputError } from '../errors.ts';
@@ -75,13 +74,6 @@ class InputMutatedError extends NodeInputError {}
  * A linked value its input does not accept. Named by validation's error type (e.g. value_not_in_list)
  * rather than its class, so it reads as the same refusal a literal value gets.
  */
-class LinkedValueError extends NodeInputError {
-  constructor(detail: ErrorDetail) {
-    super(detail.extra_info.input_name ?? '', detail.details);
-    this.name = detail.type;
-  }
-}
-
 const silentLog: Logger = { info: () => {}, warn: () => {} };
 
 export class Engine {
@@ -301,6 +293,7 @@ class PromptRun {
     const outside = [...new Set(region.nodes.flatMap((id) => Object.values(this.nodes.get(id)!.links).map(([source]) => source)))].filter((id) => !inRegion.has(id));
     return {
       registry: this.engineOptions.registry,
+      env: { folders: this.folders },
       nodes: this.nodes,
       keys: this.keys,
       cache: this.engine.chunkCache,
@@ -394,8 +387,7 @@ class PromptRun {
       const entry = await this.entryFor(source);
       sources.set(name, entry);
       inputs[name] = entry.outputs[slot];
-      const refused = linkedValueError(node.definition, name, inputs[name], { folders: this.folders });
-      if (refused) throw new LinkedValueError(refused);
+      checkLinkedValue(node.definition, name, inputs[name], { folders: this.folders });
     }
     this.emit({ type: 'executing', data: { node: node.id, display_node: node.id, prompt_id: this.promptId } });
     const result = checkedResult(node.definition, await node.definition.execute(inputs, this.contextFor(node)));

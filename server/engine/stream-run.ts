@@ -4,11 +4,11 @@
 // When the stream ends, the sinks finish in order with their late inputs (a report's metrics).
 import type { FrameRange } from '../frame-axis.ts';
 import { byteSize } from './cached-values.ts';
-import { runChunk, type ChunkCache, type ChunkJob, type ChunkNode } from './chunk-job.ts';
-import type { ExecuteContext, NodeResult, SinkStream, SinkWriter } from './node-contract.ts';
+import { checkedResult, runChunk, type ChunkCache, type ChunkJob, type ChunkNode } from './chunk-job.ts';
+import type { ComboEnvironment, ExecuteContext, NodeResult, SinkStream, SinkWriter } from './node-contract.ts';
 import type { NodeRegistry } from './node-registry.ts';
 import { inputRole, type StreamRegion } from './stream-plan.ts';
-import type { ValidNode } from './validate.ts';
+import { checkLinkedValue, type ValidNode } from './validate.ts';
 import type { ClipProgress } from '../../common/events.ts';
 
 /** The first chunk is small, so the first frames are encoded (and previewed) early. */
@@ -37,6 +37,8 @@ export class KeptState {
 /** What the stream needs from the prompt run that hosts it. */
 export interface StreamHost {
   registry: NodeRegistry;
+  /** Where COMBO options come from, for checking linked values. */
+  env: ComboEnvironment;
   nodes: Map<string, ValidNode>;
   keys: Map<string, string>;
   cache?: ChunkCache;
@@ -68,7 +70,13 @@ export async function runStream(region: StreamRegion, sinks: string[], host: Str
   const perFrame = region.nodes.filter((id) => !region.sinks.includes(id));
   const external: Record<string, readonly unknown[]> = {};
   for (const id of [...perFrame, ...sinks]) {
-    for (const [source] of Object.values(nodes.get(id)!.links)) if (!inRegion.has(source)) external[source] ??= await host.outputs(source);
+    const node = nodes.get(id)!;
+    for (const [input, [source, slot]] of Object.entries(node.links)) {
+      if (inRegion.has(source)) continue;
+      external[source] ??= await host.outputs(source);
+      // Values from outside the stream are the same for every chunk: checked once. Frames never feed a COMBO.
+      checkLinkedValue(node.definition, input, external[source][slot], host.env, id);
+    }
   }
   const wanted = [...new Set(sinks.flatMap((id) => Object.entries(nodes.get(id)!.links).filter(([input]) => inputRole(nodes.get(id)!.definition, input) !== 'late').map(([, [source]]) => source)))].filter(
     (source) => inRegion.has(source),
@@ -117,7 +125,7 @@ export async function runStream(region: StreamRegion, sinks: string[], host: Str
         if (inputRole(node.definition, input) === 'late') late[input] = (results.get(source) ?? external[source] ?? (await host.outputs(source)))[slot];
       }
       host.executing(id);
-      const result = await writers.get(id)!.finish({ ...lastInputs.get(id), ...late });
+      const result = checkedResult(node.definition, await writers.get(id)!.finish({ ...lastInputs.get(id), ...late }));
       writers.delete(id);
       results.set(id, result.outputs);
       await host.finished(id, result);

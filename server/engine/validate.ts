@@ -131,11 +131,25 @@ class ErrorCollector {
  * A linked value the input does not accept, found once the source has run: a STRING output may feed a
  * COMBO input, so only then is its value known (validation checked the literal ones). Null when fine.
  */
-export function linkedValueError(definition: NodeDefinition, name: string, value: unknown, env: ComboEnvironment): ErrorDetail | null {
+function linkedValueError(definition: NodeDefinition, name: string, value: unknown, env: ComboEnvironment): ErrorDetail | null {
   const spec = definition.inputs.required[name] ?? definition.inputs.optional?.[name];
   if (spec?.type !== 'COMBO') return null;
   const checked = coerceLiteral(name, spec, value, env);
   return 'error' in checked ? checked.error : null;
+}
+
+/** A linked value that a COMBO input does not list: refused when it arrives, as ComfyUI's error type on that input. */
+export class LinkedValueError extends NodeInputError {
+  constructor(detail: ErrorDetail, nodeId?: string) {
+    super(detail.extra_info.input_name ?? '', detail.details, nodeId);
+    this.name = detail.type;
+  }
+}
+
+/** Refuses a linked value that the node's COMBO input `name` does not list (one pass and streamed alike). */
+export function checkLinkedValue(definition: NodeDefinition, name: string, value: unknown, env: ComboEnvironment, nodeId?: string): void {
+  const refused = linkedValueError(definition, name, value, env);
+  if (refused) throw new LinkedValueError(refused, nodeId);
 }
 
 function allInputs(definition: NodeDefinition): [string, InputSpec, boolean][] {

@@ -112,3 +112,20 @@ describe.each(cases)('%s', (_name, file, change) => {
     }
   }, 300_000);
 });
+
+describe('checks the streamed path makes as one pass does', () => {
+  it('a linked STRING that a per-frame node\'s COMBO does not list fails with value_not_in_list on that node and input, streamed or not', async () => {
+    const prompt = shortPrompt('hobbyist-keyframes.json', (p) => {
+      const keyframes = Object.values(p).find((node) => node.class_type === 'KeyframeInterpolate')!;
+      p['900'] = { class_type: 'Text', inputs: { text: 'wipe' } };
+      keyframes.inputs.method = ['900', 0];
+    });
+    const keyframesId = Object.entries(prompt).find(([, node]) => node.class_type === 'KeyframeInterpolate')![0];
+    for (const options of [{ stream: false }, { chunkFrames: 8 }]) {
+      const engine = new Engine({ registry, folders: settings.folders, memoryBudgetBytes: 0 });
+      const result = await engine.run(prompt, { promptId: 'p', ...options });
+      expect(result.status, JSON.stringify(options)).toBe('error');
+      expect(result.error).toMatchObject({ node_id: keyframesId, node_type: 'KeyframeInterpolate', input_name: 'method', exception_type: 'value_not_in_list' });
+    }
+  }, 120_000);
+});

@@ -1,5 +1,4 @@
 import { encodePrompt } from '../server/runtime/text-encoding.ts';
-import { encodeSdxlPrompt } from '../server/runtime/families/sdxl.ts';
 import { defineNode } from '../server/engine/node-contract.ts';
 
 export default defineNode({
@@ -19,7 +18,7 @@ export default defineNode({
   outputs: [{ type: 'CONDITIONING', name: 'CONDITIONING' }],
   persist: true,
   execute: async ({ clip, text }, ctx) => {
-    const conditioning = clip.family === 'sdxl' ? await encodeSdxlPrompt(clip, text) : await encodePrompt(clip, text);
+    const conditioning = await encodePrompt(clip, text);
     if (conditioning.truncated) ctx.log.warn(`the prompt is longer than ${conditioning.sequenceLength - 2} tokens; the rest was cut off`);
     return { outputs: [conditioning] };
   },

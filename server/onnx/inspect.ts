@@ -13,7 +13,7 @@ import { findCrossAttention, NoCrossAttentionError } from './cross-attention-pat
 import { FAMILY_NAMES, loadModel, readUNetConfig, type UNetConfig } from '../runtime/model-folder.ts';
 import { sessions, type Device } from '../runtime/sessions.ts';
 import type { ClipModel } from '../runtime/model-values.ts';
-import { tokenizerFor } from '../runtime/text-encoding.ts';
+import { tokenizerFor } from '../runtime/tokenizer.ts';
 
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GB`;

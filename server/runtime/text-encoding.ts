@@ -1,23 +1,15 @@
 // Prompt → CONDITIONING: tokenize, run the text encoder on the prompt and the empty prompt together.
-import { ClipTokenizer } from './tokenizer.ts';
+import { tokenizerFor } from './tokenizer.ts';
 import { sessions } from './sessions.ts';
 import { integerTensor, readFloats } from './tensors.ts';
 import type { ClipModel, Conditioning } from './model-values.ts';
 import { encodeSd3Prompt } from './families/sd3-text.ts';
+import { encodeSdxlPrompt } from './families/sdxl.ts';
 
-const tokenizers = new Map<string, ClipTokenizer>();
-
-export function tokenizerFor(dir: string): ClipTokenizer {
-  let tokenizer = tokenizers.get(dir);
-  if (!tokenizer) {
-    tokenizer = ClipTokenizer.load(dir);
-    tokenizers.set(dir, tokenizer);
-  }
-  return tokenizer;
-}
-
+/** The prompt through the model family's text encoders. */
 export async function encodePrompt(clip: ClipModel, text: string): Promise<Conditioning> {
   if (clip.sd3) return encodeSd3Prompt(clip, clip.sd3, text);
+  if (clip.family === 'sdxl') return encodeSdxlPrompt(clip, text);
   const tokenizer = tokenizerFor(clip.tokenizerDir);
   const prompt = tokenizer.encode(text);
   const empty = tokenizer.encode('');

@@ -152,3 +152,15 @@ export class ClipTokenizer {
     return { ids, words, tokenCount: count, truncated };
   }
 }
+
+const tokenizers = new Map<string, ClipTokenizer>();
+
+/** The tokenizer of a folder, loaded once per process. */
+export function tokenizerFor(dir: string): ClipTokenizer {
+  let tokenizer = tokenizers.get(dir);
+  if (!tokenizer) {
+    tokenizer = ClipTokenizer.load(dir);
+    tokenizers.set(dir, tokenizer);
+  }
+  return tokenizer;
+}

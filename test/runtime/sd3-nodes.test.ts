@@ -42,10 +42,14 @@ describe('the SD3 demo through the nodes', () => {
   it('chunked ≡ one pass, with and without a joint-attention mask', async () => {
     const mask = { width: 100, height: 60, masks: [Float32Array.from({ length: 6000 }, (_, i) => (i % 100 < 50 ? 1 : 0))] };
     const masked = (await run(InjectCrossAttention, { model, mask, weight: 0.8, words: '' }))[0] as DiffusionModel;
+    const firstFrames: Float32Array[] = [];
     for (const m of [model, masked]) {
       const [one, chunked] = [await sample(m, 3), await sample(m, 1)];
       one.forEach((frame, f) => expect(bytes(frame).equals(bytes(chunked[f]))).toBe(true));
+      firstFrames.push(one[0]);
     }
+    // The mask did act on the flow path (else both cases would compare unmasked output with itself).
+    expect(bytes(firstFrames[0]).equals(bytes(firstFrames[1]))).toBe(false);
   });
 
   it('gives every frame the same noise: identical frames sample identically', async () => {

@@ -4,7 +4,7 @@
 // text_embeds side by side (2048). The empty prompt is encoded the same way (the negative default).
 import { sessions, type Device } from '../sessions.ts';
 import { integerTensor, readFloats } from '../tensors.ts';
-import { tokenizerFor } from '../text-encoding.ts';
+import { tokenizerFor } from '../tokenizer.ts';
 import type { WordTokens } from '../tokenizer.ts';
 import type { ClipModel, Conditioning } from '../model-values.ts';
 import type { Sd3TextEncoders } from './sd3-values.ts';
@@ -35,10 +35,11 @@ async function runEncoder(file: string, device: Device, idsType: 'int32' | 'int6
   ids.set(empty, length);
   const lease = await sessions.acquire(file, device);
   try {
-    const result = await lease.session.run({ input_ids: integerTensor(idsType, ids, [2, length]) });
+    // Only the outputs used: an optimum CLIP also returns every layer's hidden states.
+    const result = await lease.session.run({ input_ids: integerTensor(idsType, ids, [2, length]) }, [...outputs]);
     return outputs.map((name) => {
       const tensor = result[name];
-      return { values: readFloats(tensor).slice(), width: Number(tensor.dims[tensor.dims.length - 1]) };
+      return { values: readFloats(tensor), width: Number(tensor.dims[tensor.dims.length - 1]) };
     });
   } finally {
     lease.release();

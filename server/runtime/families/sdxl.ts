@@ -8,7 +8,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { checkTextEncoder, ModelContractError, type TextEncoderSignature } from '../contract.ts';
 import { sessions } from '../sessions.ts';
 import { floatTensor, integerTensor, readFloats } from '../tensors.ts';
-import { tokenizerFor } from '../text-encoding.ts';
+import { tokenizerFor } from '../tokenizer.ts';
 import type { ClipModel, Conditioning, DiffusionModel, LatentBatch } from '../model-values.ts';
 
 type Metadata = readonly InferenceSession.ValueMetadata[];

@@ -67,7 +67,10 @@ export class App extends EventTarget {
     });
     for (const type of RUN_EVENTS) {
       api.addEventListener(type, (event) => {
-        if (this.runState.handle(type, (event as CustomEvent).detail)) this.#runStateChanged();
+        if (!this.runState.handle(type, (event as CustomEvent).detail)) return;
+        // Only `executed` changes the outputs kept across a reload (progress arrives per frame and step).
+        if (type === 'executed') this.#saveOutputs();
+        this.#runStateChanged();
       });
     }
     api.addEventListener('preview', (event) => {
@@ -100,7 +103,6 @@ export class App extends EventTarget {
   }
 
   #runStateChanged(): void {
-    this.#saveOutputs();
     this.editor.refreshRunState();
     this.dispatchEvent(new Event('run'));
     const { phase, message } = this.runState;

@@ -115,6 +115,20 @@ async function waitForRunEnd(): Promise<void> {
 }
 
 describe('the editor for a ComfyUI user, in a 1024×640 window', () => {
+  it('1: a node added from search lands in the middle of the fitted view', async (context) => {
+    if (!server) return context.skip(skipReason);
+    await openEditor();
+    const placed = await page().evaluate(() => {
+      const { editor, canvas } = (globalThis as Json).app;
+      const node = editor.addNode('Float');
+      const [x, y] = canvas.convertOffsetToCanvas([node.pos[0] + node.size[0] / 2, node.pos[1] + node.size[1] / 2]);
+      return { x, y, width: canvas.canvas.clientWidth, height: canvas.canvas.clientHeight, scale: canvas.ds.scale };
+    });
+    expect(placed.scale).not.toBe(1); // a fitted view, where graph and canvas coordinates differ
+    expect(Math.abs(placed.x - placed.width / 2)).toBeLessThan(2);
+    expect(Math.abs(placed.y - placed.height / 2)).toBeLessThan(2);
+  });
+
   it('1: the menu bar keeps every control on one row, inside the window', async (context) => {
     if (!server) return context.skip(skipReason);
     await openEditor();

@@ -60,7 +60,7 @@ export function workflow(): Promise<Json> {
   return page().evaluate(() => (globalThis as Json).app.editor.serialize());
 }
 
-/** Where a node's slot (or widget row) is on the page. */
+/** Where a node's slot is on the page (graph coordinates through the canvas's view, then the page). */
 export async function slotPoint(nodeId: number, kind: 'input' | 'output', slot: number): Promise<{ x: number; y: number }> {
   return page().evaluate(
     ({ nodeId, kind, slot }) => {
@@ -68,7 +68,7 @@ export async function slotPoint(nodeId: number, kind: 'input' | 'output', slot: 
       canvas.draw(true, true); // lays out a node added since the last frame
       const node = graph.getNodeById(nodeId);
       const pos = kind === 'input' ? node.getInputPos(slot) : node.getOutputPos(slot);
-      const [x, y] = canvas.convertCanvasToOffset(pos);
+      const [x, y] = canvas.convertOffsetToCanvas(pos);
       const rect = canvas.canvas.getBoundingClientRect();
       return { x: rect.left + x, y: rect.top + y };
     },
@@ -84,7 +84,7 @@ export async function widgetPoint(nodeId: number, widgetName: string, fraction: 
       const node = graph.getNodeById(nodeId);
       const widget = node.widgets.find((w: Json) => w.name === widgetName);
       if (!(widget.y > 0)) return canvas.setDirty(true, true);
-      const [x, y] = canvas.convertCanvasToOffset([node.pos[0] + 15 + (node.size[0] - 30) * fraction, node.pos[1] + widget.y + 10]);
+      const [x, y] = canvas.convertOffsetToCanvas([node.pos[0] + 15 + (node.size[0] - 30) * fraction, node.pos[1] + widget.y + 10]);
       const rect = canvas.canvas.getBoundingClientRect();
       return { x: rect.left + x, y: rect.top + y };
     },

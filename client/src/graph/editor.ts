@@ -291,7 +291,8 @@ export class GraphEditor extends EventTarget {
     // An edit whose record is still scheduled is its own undo step, not merged with this node.
     if (this.#recordScheduled) this.#record();
     const [width, height] = [this.canvas.canvas.clientWidth, this.canvas.canvas.clientHeight];
-    const [x, y] = this.canvas.convertOffsetToCanvas([width / 2, height / 2], [0, 0]);
+    // The middle of the view, in graph coordinates.
+    const [x, y] = this.canvas.convertCanvasToOffset([width / 2, height / 2], [0, 0]);
     node.pos = [x - node.size[0] / 2, y - node.size[1] / 2];
     this.graph.add(node);
     this.scheduleRecord();

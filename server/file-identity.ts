@@ -20,7 +20,8 @@ const memo = new PromiseMemo<string>();
 /** Per folder: what its memo file holds (as read, or as last written by this process). */
 const folderMemos = new Map<string, Record<string, Remembered>>();
 
-const memoKey = (file: string, size: number, mtimeMs: number) => `${path.resolve(file)}\0${size}\0${mtimeMs}`;
+/** A file's version for memos: its path, size and modification time. */
+export const fileVersionKey = (file: string, { size, mtimeMs }: { size: number; mtimeMs: number }) => `${path.resolve(file)}\0${size}\0${mtimeMs}`;
 
 /** SHA-256 (hex) of a file's contents; `missing:<path>` when it does not exist (the node's execute reports that). */
 export async function fileFingerprint(file: string): Promise<string> {
@@ -29,7 +30,7 @@ export async function fileFingerprint(file: string): Promise<string> {
 }
 
 function fingerprintOf(file: string, { size, mtimeMs }: { size: number; mtimeMs: number }): Promise<string> {
-  return memo.get(memoKey(file, size, mtimeMs), () => hashFile(file));
+  return memo.get(fileVersionKey(file, { size, mtimeMs }), () => hashFile(file));
 }
 
 export interface FolderIdentity {
@@ -82,7 +83,7 @@ async function recallMemo(folder: string): Promise<Record<string, Remembered>> {
   try {
     entries = JSON.parse(await readFile(path.join(folder, MEMO_FILE), 'utf8')) as Record<string, Remembered>;
     for (const [name, entry] of Object.entries(entries)) {
-      const key = memoKey(path.join(folder, name), entry.size, entry.mtimeMs);
+      const key = fileVersionKey(path.join(folder, name), entry);
       memo.seed(key, entry.hash);
     }
   } catch {

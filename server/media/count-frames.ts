@@ -2,11 +2,11 @@
 // without decoding): the demuxer's discarded packets (edit lists of trimmed clips) are left out, and a
 // resampled rate (force_rate, variable-rate sources) is counted the way ffmpeg's fps filter makes frames.
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { PromiseMemo } from '../promise-memo.ts';
 import { selectedCount, type FrameSelection } from './frame-selection.ts';
 import { probeVideo, type VideoInfo } from './probe.ts';
 import { runTool, type ToolOptions } from './tool-process.ts';
+import { fileVersionKey } from '../file-identity.ts';
 
 interface PacketTimes {
   timeBase: [bigint, bigint];
@@ -118,10 +118,9 @@ export async function countVideoFrames(
   selection: FrameSelection & { forceRate: number },
   options: ToolOptions & { info?: VideoInfo } = {},
 ): Promise<VideoFrameCount | null> {
-  const info = options.info ?? (await probeVideo(file, options));
+  const info = options.info ?? (await probeVideo(file));
   const resampleTo = selection.forceRate > 0 ? selection.forceRate : info.variableRate ? info.rate : null;
-  const { size, mtimeMs } = await stat(file);
-  const key = `${path.resolve(file)}\0${size}\0${mtimeMs}\0${resampleTo}`;
+  const key = `${fileVersionKey(file, await stat(file))}\0${resampleTo}`;
   const { whole, missing } = await counted.get(key, () => sourceFrames(file, resampleTo, info.headerFrames, { signal: options.signal }));
   if (whole === null) return null;
   return { frames: selectedCount(whole, selection), available: whole, promised: selectedCount(whole + missing + (missing > 0 ? 1 : 0), selection) };

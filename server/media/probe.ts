@@ -1,7 +1,9 @@
 // What ffprobe says about a video's first video stream, reduced to what decoding needs.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { runTool, type ToolOptions } from './tool-process.ts';
+import { runTool } from './tool-process.ts';
+import { fileVersionKey } from '../file-identity.ts';
+import { PromiseMemo } from '../promise-memo.ts';
 
 export interface VideoInfo {
   /** Size as displayed, i.e. after the rotation metadata is applied. */
@@ -40,12 +42,20 @@ export function parseRate(text: string | undefined): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-export async function probeVideo(file: string, options: ToolOptions = {}): Promise<VideoInfo> {
-  if ((await stat(file)).size === 0) throw new Error(`${path.basename(file)} is empty (0 bytes)`);
-  const json = await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], {
-    file,
-    ...options,
-  });
+const probes = new PromiseMemo<VideoInfo>();
+
+/**
+ * The clip's stream facts, remembered per file version: the frame pre-pass, the frame count and the decoder
+ * all ask. It runs without a caller's signal (it is short), so one run's interrupt does not fail another's.
+ */
+export async function probeVideo(file: string): Promise<VideoInfo> {
+  const stats = await stat(file);
+  if (stats.size === 0) throw new Error(`${path.basename(file)} is empty (0 bytes)`);
+  return probes.get(fileVersionKey(file, stats), () => runProbe(file));
+}
+
+async function runProbe(file: string): Promise<VideoInfo> {
+  const json = await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { file });
   const data = JSON.parse(json) as { streams?: ProbeStream[]; format?: { duration?: string } };
   const streams = data.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);

@@ -109,7 +109,7 @@ export async function openVideoReader(
   selection: FrameSelection,
   options: { signal?: AbortSignal; waits?: boolean; readAhead?: boolean; warn?(message: string): void } = {},
 ): Promise<VideoReader> {
-  const info = await probeVideo(file, { signal: options.signal });
+  const info = await probeVideo(file);
   const size = outputSize(info, selection);
   const rounding = sizeRounding(info, selection);
   if (rounding) options.warn?.(rounding);

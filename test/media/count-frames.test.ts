@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeInputError } from '../../server/errors.ts';
 import LoadVideo from '../../nodes/LoadVideo.ts';
 import { countVideoFrames } from '../../server/media/count-frames.ts';
+import { probeVideo } from '../../server/media/probe.ts';
 import { runTool } from '../../server/media/tool-process.ts';
 import { decodeVideo, EndsEarlyError, KEEP_ALL, type FrameSelection } from '../../server/media/video-decode.ts';
 import { makeContext } from '../helpers/context.ts';
@@ -65,6 +66,18 @@ describe('countVideoFrames', () => {
     expect(rows.find((r) => r.startsWith('trimmed.mp4 {}'))).toMatch(/counted (3[0-9]) decoded \1/);
     expect(rows.find((r) => r.startsWith('offset.mkv {}'))).toMatch(/counted 20 decoded 20/);
   }, 120_000);
+
+  it('probes a file version once (pre-pass, count and decoder share it), and again when the file changes', async () => {
+    const ctx = makeContext();
+    await numberedClip(ctx.folders.input, 'clip.mp4', 6);
+    const file = path.join(ctx.folders.input, 'clip.mp4');
+    const first = await probeVideo(file);
+    expect(await probeVideo(file)).toBe(first);
+    await numberedClip(ctx.folders.input, 'clip.mp4', 9);
+    const changed = await probeVideo(file);
+    expect(changed).not.toBe(first);
+    expect(changed.frameCount).toBe(9);
+  });
 
   it('says an empty file is empty, in the count and when loading', async () => {
     const ctx = makeContext();

@@ -116,12 +116,14 @@ function outputPaths(result: RunResult, settings: Settings): string[] {
 }
 
 async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, io: Io, signal: AbortSignal, label: string): Promise<number> {
-  const validation = await engine.check(graph.prompt);
-  if (!validation.ok) {
+  const refuse = (validation: { error: { details: string }; node_errors: NodeErrors }) => {
     io.out(`${label}invalid workflow: ${validation.error.details}`);
     io.out(formatNodeErrors(validation.node_errors, graph.prompt));
     return EXIT.INVALID;
-  }
+  };
+  // Checked first for the node count; the pre-pass's probes are remembered, so run() repeating it is cheap.
+  const validation = await engine.check(graph.prompt);
+  if (!validation.ok) return refuse(validation);
   const titles = new Map(Object.entries(graph.prompt).map(([id, n]) => [id, n._meta?.title ?? n.class_type]));
   const printer = new ProgressPrinter(titles, validation.nodes.size, io.err);
   const result = await engine.run(graph.prompt, {
@@ -130,6 +132,8 @@ async function runOnce(engine: Engine, graph: LoadedGraph, settings: Settings, i
     onEvent: (event) => printer.handle(event),
     extraData: { prompt: graph.prompt, workflow: graph.workflow },
   });
+  // A file the prompt reads can change between the check and the run.
+  if (result.status === 'invalid' && result.validation && !result.validation.ok) return refuse(result.validation);
   if (result.status === 'interrupted') return EXIT.INTERRUPTED;
   if (result.status === 'error') return EXIT.FAILED;
   io.out(`${label}done: ${result.executed.length} node(s) ran, ${result.cached.length} reused from cache`);

@@ -5,6 +5,7 @@
 //   Leak_out  = mean over outside of |Y(out_t) − Y(src_t)|                  (did black mean "ignore"?)
 import type { ImageBatch } from '../media/image-batch.ts';
 import type { MaskBatch } from '../masks/mask-batch.ts';
+import { maskForFrame } from '../masks/mask-frames.ts';
 
 /** Named measurements shown on a node, in the CLI and in the history; null where one does not apply (no mask). */
 export type Metrics = Readonly<Record<string, number | string | null>>;
@@ -160,10 +161,11 @@ export class StabilityMeter {
   }
 }
 
-/** The report of a whole clip (one mask for every frame, or one per frame; a shorter list holds its last mask). */
+/** The report of a whole clip (one mask for every frame, or one per frame: checked with maskCountProblem first). */
 export function measureStability(source: ImageBatch, result: ImageBatch, masks?: MaskBatch): StabilityMetrics {
   const meter = new StabilityMeter(source.width, source.height);
-  const maskOf = (i: number) => (masks ? { values: masks.masks[Math.min(i, masks.masks.length - 1)]!, width: masks.width, height: masks.height } : null);
+  const frames = Math.min(source.frames.length, result.frames.length);
+  const maskOf = (i: number) => (masks ? { values: maskForFrame(masks, i, frames), width: masks.width, height: masks.height } : null);
   meter.add(source, result, maskOf);
   return meter.result();
 }

@@ -58,7 +58,7 @@ function openReport(ctx: ExecuteContext): SinkWriter<ReportInputs> {
       }
       meter ??= new StabilityMeter(source.width, source.height);
       const { start, frames } = range ?? { start: 0, frames: source.frames.length };
-      const span = { start, end: start + Math.min(source.frames.length, result.frames.length), clipFrames: frames };
+      const span = { start, end: start + Math.min(source.frames.length, result.frames.length), frames };
       const maskProblem = mask ? maskCountProblem('mask', mask, span) : null;
       if (maskProblem) throw new NodeInputError('mask', maskProblem);
       const maskOf = (i: number) => ({ values: maskForFrame(mask!, start + i, frames), width: mask!.width, height: mask!.height });

@@ -3,7 +3,8 @@
 // InjectCrossAttention node and input at fault) and the bias feeds of each UNet call.
 import * as ort from 'onnxruntime-node';
 import { NodeInputError } from '../errors.ts';
-import { maskCountProblem, maskForFrame, type FrameSpan } from '../masks/mask-frames.ts';
+import { maskCountProblem, maskForFrame } from '../masks/mask-frames.ts';
+import type { FrameRange } from '../frame-axis.ts';
 import { biasTensor, FrameBias, tokenGate } from '../onnx/attention-bias.ts';
 import type { AttentionInjection, AttentionMask, Conditioning, LatentPadding } from './model-values.ts';
 
@@ -25,7 +26,7 @@ function tokenGateFor(mask: AttentionMask, positive: Conditioning): Float32Array
 }
 
 /** Refuses masks that give no mask for some frame of the span sampled and words the prompt lacks, naming the node at fault. */
-export function checkAttention(attention: AttentionInjection, positive: Conditioning, span: FrameSpan): void {
+export function checkAttention(attention: AttentionInjection, positive: Conditioning, span: FrameRange): void {
   for (const mask of attention.masks) {
     const problem = maskCountProblem('mask', mask.masks, span);
     if (problem) throw new NodeInputError('mask', problem, mask.nodeId);

@@ -42,7 +42,7 @@ function mask(batch: MaskBatch, weight: number, words: string[] = []): Attention
 
 /** The clips these tests sample have four frames (one mask serves them all, or one mask per frame). */
 const CLIP_FRAMES = 4;
-const clip = (frames: number) => ({ start: 0, end: frames, clipFrames: frames });
+const clip = (frames: number) => ({ start: 0, end: frames, frames });
 
 /** The bias feeds of one UNet call over clip frames `frames`, unconditional rows first when guided. */
 function feedsFor(model: DiffusionModel, frames: number[], guided: boolean) {

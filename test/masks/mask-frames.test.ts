@@ -16,7 +16,7 @@ describe('one mask, or one per frame', () => {
   });
 
   it('says why a count does not fit, naming the input, both counts and the fix', () => {
-    const clip = { start: 0, end: 3, clipFrames: 3 };
+    const clip = { start: 0, end: 3, frames: 3 };
     const count = (n: number) => ({ masks: Array.from({ length: n }, () => 0) });
     expect(maskCountProblem('keep_mask', count(3), clip)).toBeNull();
     expect(maskCountProblem('keep_mask', count(2), clip)).toBe(
@@ -34,8 +34,8 @@ describe('one mask, or one per frame', () => {
   it('reads a streamed chunk of masks by the clip\'s frame index, and says which frames it holds when they do not fit', () => {
     const chunk = { masks: ['m8', 'm9', 'm10', 'm11'], axis: { start: 8, frames: 24 } };
     expect([8, 11].map((frame) => maskForFrame(chunk, frame, 24))).toEqual(['m8', 'm11']);
-    expect(maskCountProblem('mask', chunk, { start: 8, end: 12, clipFrames: 24 })).toBeNull();
-    expect(maskCountProblem('mask', chunk, { start: 8, end: 16, clipFrames: 24 })).toMatch(/^mask has masks for frames 9–12 but the clip has 24 frames/);
+    expect(maskCountProblem('mask', chunk, { start: 8, end: 12, frames: 24 })).toBeNull();
+    expect(maskCountProblem('mask', chunk, { start: 8, end: 16, frames: 24 })).toMatch(/^mask has masks for frames 9–12 but the clip has 24 frames/);
   });
 });
 

@@ -7,11 +7,7 @@ export type FloatType = 'float32' | 'float16';
 type Metadata = readonly InferenceSession.ValueMetadata[];
 type TensorMetadata = InferenceSession.TensorValueMetadata;
 
-export class ModelContractError extends LimelightError {
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class ModelContractError extends LimelightError {}
 
 export const FLOAT_TYPES = ['float32', 'float16'] as const;
 

@@ -125,11 +125,6 @@ export class GraphEditor extends EventTarget {
     this.#savedStates.add(this.#snapshot());
   }
 
-  /** Shows the whole graph (at a readable zoom: the rest is reached by panning and the minimap). */
-  fitView(): void {
-    fitView(this.canvas, this.graph.nodes);
-  }
-
   /** Fits the canvas to its box in device pixels, so it stays sharp on HiDPI screens. */
   resize(): void {
     const element = this.canvas.canvas;

@@ -26,7 +26,6 @@ function fitText(ctx: CanvasRenderingContext2D, text: string, width: number): st
 }
 
 class PlaceholderNode extends LGraphNode {
-  static missingType = '';
   #widgetValues: unknown;
 
   override onConfigure(info: ISerialisedNode): void {

@@ -28,10 +28,6 @@ export function setTextAreaHost(element: HTMLElement): void {
   host = element;
 }
 
-function isTextArea(widget: unknown): widget is TextAreaWidget {
-  return !!widget && (widget as TextAreaWidget).type === 'textarea';
-}
-
 /**
  * Adds a multiline text widget; `changed` is called after each edit. The <textarea> is made when the node
  * is first drawn, so nodes that are never shown (and the node classes outside a browser) need no DOM.
@@ -115,10 +111,4 @@ export function sweepTextAreas(): void {
     } else if (widget.placedInFrame !== frame) textarea.hidden = true;
   }
   frame++;
-}
-
-/** The textarea of a node's multiline widget (for tests and focus). */
-export function textAreaOf(node: LGraphNode, name: string): HTMLTextAreaElement | null {
-  const widget = node.widgets?.find((w) => w.name === name);
-  return isTextArea(widget) ? widget.textarea : null;
 }

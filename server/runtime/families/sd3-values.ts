@@ -1,11 +1,9 @@
 // What an SD3 CLIP value carries besides the first CLIP (plain data, like the other model values).
-import type { FloatType } from '../contract.ts';
 
 export interface Sd3TextEncoder {
   readonly file: string;
   readonly tokenizerDir: string;
   readonly idsType: 'int32' | 'int64';
-  readonly floatType: FloatType;
   /** The output holding the prompt embedding: CLIPs' penultimate `hidden_states.{L−1}`, T5's `last_hidden_state`. */
   readonly hiddenOutput: string;
 }

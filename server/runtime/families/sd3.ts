@@ -104,11 +104,10 @@ export async function loadSd3Model(dir: string, device: Device): Promise<LoadedM
   if (pooledL !== undefined && pooledG !== undefined && pooledDim !== undefined && pooledL + pooledG !== pooledDim) {
     mismatch(`the CLIPs' text_embeds are ${pooledL} + ${pooledG} wide but transformer/model.onnx's pooled_projections is ${pooledDim}`);
   }
-  const encoderOf = (part: { file: string; tokenizerDir: string }, signature: { idsType: 'int32' | 'int64'; floatType: 'float32' | 'float16'; hiddenOutput: string }) => ({
+  const encoderOf = (part: { file: string; tokenizerDir: string }, signature: { idsType: 'int32' | 'int64'; hiddenOutput: string }) => ({
     file: part.file,
     tokenizerDir: part.tokenizerDir,
     idsType: signature.idsType,
-    floatType: signature.floatType,
     hiddenOutput: signature.hiddenOutput,
   });
   return {

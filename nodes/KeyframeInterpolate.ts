@@ -1,4 +1,5 @@
-import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers } from '../server/masks/keyframes.ts';
+import { EASINGS, keyframePositions, keyframeSchedule } from '../server/masks/keyframes.ts';
+import { parseFrameNumbers } from '../common/keyframe-numbers.ts';
 import { crossfadeMasks, maskArea, morphKey, morphMasks, overlapAligned, overlapInPlace, type MorphKey } from '../server/masks/mask-morph.ts';
 import { defineNode, keysOf } from '../server/engine/node-contract.ts';
 import type { MaskBatch } from '../server/masks/mask-batch.ts';

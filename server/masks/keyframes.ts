@@ -1,4 +1,5 @@
-// Keyframe timing: the frame numbers users type, easing curves, and which keyframes each frame blends.
+// Keyframe timing: easing curves, and which keyframes each frame blends (the numbers users type are read by
+// common/keyframe-numbers.ts).
 
 export const EASINGS = {
   linear: (u: number) => u,
@@ -7,17 +8,6 @@ export const EASINGS = {
   'ease-in-out': (u: number) => (u < 0.5 ? 2 * u * u : 1 - 2 * (1 - u) * (1 - u)),
 } as const;
 export type Easing = keyof typeof EASINGS;
-
-/** "1, 30, 60" → [1, 30, 60]. Throws a message naming the bad entry. */
-export function parseFrameNumbers(text: string): number[] {
-  const parts = text.split(/[\s,;]+/).filter((part) => part !== '');
-  if (parts.length === 0) throw new Error('no frame numbers given; list the keyframes as 1-based frame numbers, e.g. "1,30,60"');
-  return parts.map((part) => {
-    const value = Number(part);
-    if (!Number.isInteger(value)) throw new Error(`"${part}" is not a whole frame number; list frames as e.g. "1,30,60"`);
-    return value;
-  });
-}
 
 /**
  * Where the keyframes sit on the clip. With `endFrame` > 0 the timings are stretched so the first frame

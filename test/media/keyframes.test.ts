@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import KeyframeInterpolate from '../../nodes/KeyframeInterpolate.ts';
 import { distanceTransform } from '../../server/masks/distance-field.ts';
-import { EASINGS, keyframePositions, keyframeSchedule, parseFrameNumbers, type Easing } from '../../server/masks/keyframes.ts';
+import { EASINGS, keyframePositions, keyframeSchedule, type Easing } from '../../server/masks/keyframes.ts';
+import { parseFrameNumbers } from '../../common/keyframe-numbers.ts';
 import { maskArea } from '../../server/masks/mask-morph.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import type { MaskBatch } from '../../server/masks/mask-batch.ts';

@@ -5,20 +5,27 @@ import { LimelightNode } from '../graph/node-classes.ts';
 import type { App } from '../app.ts';
 import { mp4VideoFrames, type VideoFrames } from '../model/mp4-frames.ts';
 import { button, element } from './elements.ts';
+import { parseFrameNumbers } from '../../../common/keyframe-numbers.ts';
 
 const DEFAULT_SIZE = 512;
 /** Assumed when a video's frame rate cannot be read (not an MP4). */
 const FALLBACK_FPS = 24;
 
 /** The frame numbers (from 1) of the KeyframeInterpolate nodes' keyframes. */
+/** The node's keyframes as KeyframeInterpolate reads them; none while the text does not parse. */
+function keyframesOf(text: string): number[] {
+  try {
+    return parseFrameNumbers(text);
+  } catch {
+    return [];
+  }
+}
+
 function keyframeNumbers(app: App): number[] {
   const frames = new Set<number>();
   for (const node of app.editor.graph.nodes) {
     if (node.type !== 'KeyframeInterpolate' || !(node instanceof LimelightNode)) continue;
-    for (const part of String(node.widget('keyframes')?.value ?? '').split(/[,\s]+/)) {
-      const frame = Number(part);
-      if (Number.isInteger(frame) && frame >= 1) frames.add(frame);
-    }
+    for (const frame of keyframesOf(String(node.widget('keyframes')?.value ?? ''))) if (frame >= 1) frames.add(frame);
   }
   return [...frames].sort((a, b) => a - b);
 }

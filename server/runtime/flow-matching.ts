@@ -82,9 +82,3 @@ export function flowStep(x: Float32Array, velocity: Float32Array, sigma: number,
   }
 }
 
-/** x − σ·v: the clean latent the transformer currently predicts, a new array (live previews). */
-export function flowDenoisedEstimate(x: Float32Array, velocity: Float32Array, sigma: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let j = 0; j < out.length; j++) out[j] = x[j] - sigma * velocity[j];
-  return out;
-}

@@ -6,10 +6,10 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { NodeInputError } from '../errors.ts';
 import { AttentionFeeds } from './attention-feeds.ts';
 import { stopIfAborted } from './before-run.ts';
-import { flowDenoisedEstimate, flowNoised, flowStep, planFlowMatching, type FlowMatchConfig, type FlowPlan } from './flow-matching.ts';
+import { flowNoised, flowStep, planFlowMatching, type FlowMatchConfig, type FlowPlan } from './flow-matching.ts';
 import { keptSources, LatentKeepMask, resetKeptArea } from './keep-mask.ts';
 import { ClipNoise } from './noise.ts';
-import { guideInPlace, sampleInBatches, type SampleHooks, type SampleOptions } from './sampling.ts';
+import { denoisedEstimate, guideInPlace, sampleInBatches, type SampleHooks, type SampleOptions } from './sampling.ts';
 import { floatTensor, readFloats, timestepTensor } from './tensors.ts';
 import { isGuided, promptFeeds, unconditionalOf, type Unconditional } from './unet-feeds.ts';
 import type { Conditioning, DiffusionModel, LatentBatch } from './model-values.ts';
@@ -113,7 +113,7 @@ class FlowRun {
       const output = readFloats(result.out_hidden_states);
       for (let i = 0; i < k; i++) {
         const velocity = guided ? guideInPlace(output, i, k, size, options.cfg) : output.subarray(i * size, (i + 1) * size);
-        if (i === 0 && this.hooks.preview?.due()) this.hooks.preview.show(flowDenoisedEstimate(x[i], velocity, sigma));
+        if (i === 0 && this.hooks.preview?.due()) this.hooks.preview.show(denoisedEstimate(x[i], velocity, sigma));
         const fresh = plan.eta > 0 && sigmaNext > 0 ? this.noise.at(step + 1, frames[i]) : undefined;
         flowStep(x[i], velocity, sigma, sigmaNext, plan.eta, fresh);
         const keep = kept[i];

@@ -271,8 +271,8 @@ export function guideInPlace(output: Float32Array, i: number, k: number, size: n
   return output.subarray(c, c + size);
 }
 
-/** x − σ·ε: the clean latent the model currently predicts, a new array. */
-function denoisedEstimate(x: Float32Array, epsilon: Float32Array, sigma: number): Float32Array {
+/** x − σ·d: the clean latent the model currently predicts (d = ε, or flow matching's velocity), a new array (live previews). */
+export function denoisedEstimate(x: Float32Array, epsilon: Float32Array, sigma: number): Float32Array {
   const out = new Float32Array(x.length);
   for (let j = 0; j < out.length; j++) out[j] = x[j] - sigma * epsilon[j];
   return out;

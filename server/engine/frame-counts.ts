@@ -46,20 +46,9 @@ export interface FrameView {
 
 /**
  * A node's frame rule: what is known of each output (by slot; undefined = nothing). Throws a
- * NodeInputError (or a FrameCountError for another node's input) for counts that cannot fit.
+ * NodeInputError (naming another node when its input is the one to change) for counts that cannot fit.
  */
 export type FrameRule = (view: FrameView) => (KnownOutput | undefined)[] | Promise<(KnownOutput | undefined)[]>;
-
-/** A count that cannot fit, reported on another node's input (the one the user should change). */
-export class FrameCountError extends NodeInputError {
-  constructor(
-    readonly node: string,
-    inputName: string,
-    message: string,
-  ) {
-    super(inputName, message);
-  }
-}
 
 export interface FrameRefusal {
   node: string;
@@ -95,7 +84,7 @@ export function requireFit(view: FrameView, input: string, what: string, clip: n
 export function requireCarriedFit(carried: readonly CarriedFrames[], clip: number | undefined): void {
   for (const masks of carried) {
     const problem = countMismatch(masks.what, masks.frames, clip, masks.resize);
-    if (problem) throw new FrameCountError(masks.node, masks.input, problem);
+    if (problem) throw new NodeInputError(masks.input, problem, masks.node);
   }
 }
 
@@ -138,7 +127,7 @@ export async function countFrames(
       known.set(id, await rule(view));
     } catch (error) {
       if (!(error instanceof NodeInputError)) continue; // a rule that cannot tell leaves the outputs unknown
-      refusals.push({ node: error instanceof FrameCountError ? error.node : id, input: error.inputName, message: error.message });
+      refusals.push({ node: error.nodeId ?? id, input: error.inputName, message: error.message });
     }
   }
   return { known, refusals };

@@ -12,7 +12,7 @@ import { NotPersistableError } from './serialize.ts';
 import { countFrames, type FrameCounts } from './frame-counts.ts';
 import type { ChunkCache } from './chunk-job.ts';
 import { checkedResult } from './chunk-job.ts';
-import { descendants, planStreams, type StreamRegion } from './stream-plan.ts';
+import { planStreams, type StreamRegion } from './stream-plan.ts';
 import { runStream, type KeptState } from './stream-run.ts';
 import type { FrameRange } from '../frame-axis.ts';
 import type { ClipProgress } from '../../common/events.ts';
@@ -258,16 +258,13 @@ class PromptRun {
       const consumers = this.countConsumers(order, running);
       // Hold the cached values this run reads now, so filling the cache during the run cannot evict them.
       for (const id of cached) if (consumers.has(id)) await this.entryFor(id);
-      // Nodes that read a stream's results run after it; the rest before.
-      const after = descendants(order, this.nodes, streamed);
-      const whole = order.filter((id) => toRun.has(id) && !streamed.has(id));
-      for (const id of whole.filter((id) => !after.has(id))) await this.runWhole(id, consumers);
+      // Whole-clip nodes first: no node outside a stream reads its results (planStreams keeps readers inside).
+      for (const id of order.filter((id) => toRun.has(id) && !streamed.has(id))) await this.runWhole(id, consumers);
       for (const region of streams) {
         await runStream(region, region.sinks.filter((id) => toRun.has(id)), this.streamHost(region), this.streamOptions(), `${this.promptId}/${region.nodes[0]}`);
         this.clip = undefined;
         for (const id of region.nodes) this.release(this.nodes.get(id)!, consumers);
       }
-      for (const id of whole.filter((id) => after.has(id))) await this.runWhole(id, consumers);
       this.current = null;
       this.emit({ type: 'executing', data: { node: null, display_node: null, prompt_id: this.promptId } });
       this.emit({ type: 'execution_success', data: { prompt_id: this.promptId, timestamp: Date.now() } });

@@ -72,19 +72,14 @@ export function planStreams(nodes: Map<string, ValidNode>, order: string[], know
       const role = inputRole(nodes.get(node)!.definition, input);
       return role !== 'whole' && (role !== 'late' || nodes.get(id)!.definition.stream?.kind === 'sink');
     });
-  const waitsOnStream = (id: string, downstream: Set<string>) =>
-    Object.entries(nodes.get(id)!.links).some(([input, [source]]) => !clip.has(source) && downstream.has(source) && inputRole(nodes.get(id)!.definition, input) !== 'late');
-  // Settle who stays inside first: a node that leaves can free the nodes that only seemed to wait on it.
   const removeWhere = (leaves: (id: string) => boolean) => {
     const leaving = order.filter((id) => clip.has(id) && leaves(id));
     for (const id of leaving) clip.delete(id);
     return leaving.length > 0;
   };
-  for (let settled = false; !settled; ) {
-    while (removeWhere((id) => !staysInside(id)));
-    const downstream = descendants(order, nodes, new Set(clip.keys()));
-    settled = !removeWhere((id) => waitsOnStream(id, downstream));
-  }
+  // A node leaves when a reader is not in the stream with it; that can make its sources leave in turn. Once
+  // settled, every reader of a streamed node streams too, so nothing outside a stream waits on its results.
+  while (removeWhere((id) => !staysInside(id)));
   const regions = new Map<number, StreamRegion>();
   for (const id of order) {
     const frames = clip.get(id);
@@ -98,13 +93,4 @@ export function planStreams(nodes: Map<string, ValidNode>, order: string[], know
     if (batch) region.alignment = (region.alignment * batch) / gcd(region.alignment, batch);
   }
   return [...regions.values()].filter((region) => region.sinks.length > 0);
-}
-
-/** Nodes that depend on any of `roots` (the roots not included unless they depend on one another). */
-export function descendants(order: string[], nodes: Map<string, ValidNode>, roots: Set<string>): Set<string> {
-  const found = new Set<string>();
-  for (const id of order) {
-    if (Object.values(nodes.get(id)!.links).some(([source]) => roots.has(source) || found.has(source))) found.add(id);
-  }
-  return found;
 }

@@ -35,7 +35,8 @@ const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Mul', 'Div', 'Cast', 'Unsqu
 const SCORE_OPS = new Set(['Mul', 'Div', 'Add', 'Cast', 'Identity']);
 
 export class CrossAttentionSearch {
-  private readonly index: GraphIndex;
+  /** The graph as found (the surgery's fold search reads the same index before it edits). */
+  readonly index: GraphIndex;
 
   constructor(private readonly model: ModelProto) {
     if (!model.graph) throw new Error('the ONNX file has no graph');
@@ -110,8 +111,9 @@ export class CrossAttentionSearch {
     const key = this.walkLayout(matmul.input[1], LAYOUT_OPS);
     const rank = [product, ...matmul.input].map((t) => this.index.dims(t)?.length).find((r) => r !== undefined);
     if (rank !== 3 && rank !== 4) return null;
-    const joint = !this.isEncoderProjection(key.stop) && isJointKeys(this.index, key.stop, key.path.some((n) => n.opType === 'Reshape'), rank);
-    if (!joint && !this.isEncoderProjection(key.stop)) return null;
+    const cross = this.isEncoderProjection(key.stop);
+    const joint = !cross && isJointKeys(this.index, key.stop, key.path.some((n) => n.opType === 'Reshape'), rank);
+    if (!cross && !joint) return null;
     const shape: AttentionShape = rank === 3 ? 'legacy-3d' : 'sdpa-4d';
     const query = this.walkLayout(matmul.input[0], LAYOUT_OPS).stop;
     return {

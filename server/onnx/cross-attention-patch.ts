@@ -338,6 +338,10 @@ function replaceInput(node: NodeProto, from: string, to: string): void {
  * are none. `configHeads`: unet/config.json's head count, for layers whose graph does not fix it.
  */
 export function findCrossAttention(model: ModelProto, configHeads?: number | readonly number[]): CrossAttentionLayer[] {
+  return searchCrossAttention(model, configHeads).layers;
+}
+
+function searchCrossAttention(model: ModelProto, configHeads?: number | readonly number[]): { layers: CrossAttentionLayer[]; index: GraphIndex } {
   const search = new CrossAttentionSearch(model);
   const layers = search.find(configHeads);
   const graph = model.graph!;
@@ -350,14 +354,14 @@ export function findCrossAttention(model: ModelProto, configHeads?: number | rea
         : `no cross-attention found: the graph has no '${ENCODER_INPUT}' input (inputs: ${[...graph.input].map((i) => i.name).join(', ')}); is this a UNet?`,
     );
   }
-  return layers;
+  return { layers, index: search.index };
 }
 
 /** Edits the model in place; throws NoCrossAttentionError (saying what was searched) when none is found. */
 export function patchCrossAttention(model: ModelProto, configHeads?: number | readonly number[]): PatchResult {
-  const layers = findCrossAttention(model, configHeads);
+  const { layers, index } = searchCrossAttention(model, configHeads);
   const graph = model.graph!;
-  const folds = new FoldSearch(new GraphIndex(graph));
+  const folds = new FoldSearch(index);
   const inputs = new Map<string, BiasInput>();
   /** The input of this kind for the layer's resolution, counting the layer as one of its readers. */
   const use = (layer: CrossAttentionLayer, kind: BiasInputKind): BiasInput => {
